@@ -1,0 +1,165 @@
+"""Dropout layers that stay on at inference, so every forward pass samples new weights.
+
+Monte-Carlo dropout (Gal & Ghahramani 2016) reads dropout as variational inference with a
+Bernoulli distribution over the weights: each forward pass with a fresh mask is one sample
+theta_t ~ q(theta), and p(y|x) ~ 1/T sum_t p(y|x, theta_t).  The layers here reuse Keras' own
+dropout and only force ``training=True``; concrete dropout learns the rate.
+"""
+from __future__ import annotations
+
+import numbers
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+import tf_keras as keras
+
+from bdl_tf._validation import check_positive, check_positive_int, check_rate
+
+tfd = tfp.distributions
+
+__all__ = [
+    "MCDropout",
+    "MCSpatialDropout1D",
+    "MCSpatialDropout2D",
+    "MCSpatialDropout3D",
+    "ConcreteDropout",
+]
+
+
+class _AlwaysOn:
+    """Mixin: a Keras dropout layer that drops units whether or not Keras says it is training."""
+
+    def __init__(self, rate, *args, **kwargs):
+        check_rate("rate", rate)
+        super().__init__(rate, *args, **kwargs)
+
+    def call(self, inputs, training=None):  # noqa: ARG002 - ignored on purpose: always on
+        return super().call(inputs, training=True)
+
+
+@keras.saving.register_keras_serializable(package="bdl_tf")
+class MCDropout(_AlwaysOn, keras.layers.Dropout):
+    """Bernoulli dropout that is on in training and at inference (Monte-Carlo dropout).
+
+    Each unit is kept with probability 1 - rate and scaled by 1 / (1 - rate), independently for
+    every example and every call, so T calls give T samples from the dropout posterior.
+    Arguments as ``keras.layers.Dropout`` (rate in [0, 1)).
+    """
+
+
+@keras.saving.register_keras_serializable(package="bdl_tf")
+class MCSpatialDropout1D(_AlwaysOn, keras.layers.SpatialDropout1D):
+    """Always-on dropout of whole 1-D feature maps (channels) of a (batch, steps, channels) input."""
+
+
+@keras.saving.register_keras_serializable(package="bdl_tf")
+class MCSpatialDropout2D(_AlwaysOn, keras.layers.SpatialDropout2D):
+    """Always-on dropout of whole 2-D feature maps, for conv nets (Tompson et al. 2015)."""
+
+
+@keras.saving.register_keras_serializable(package="bdl_tf")
+class MCSpatialDropout3D(_AlwaysOn, keras.layers.SpatialDropout3D):
+    """Always-on dropout of whole 3-D feature maps."""
+
+
+@keras.saving.register_keras_serializable(package="bdl_tf")
+class ConcreteDropout(keras.layers.Wrapper):
+    """Wraps a layer with always-on dropout on its input whose rate p is learned (Gal, Hron & Kendall 2017).
+
+    The Bernoulli mask is relaxed to a Concrete (RelaxedBernoulli) one so p gets gradients. The layer
+    adds the regulariser of the paper, the KL of q(W) to the prior up to constants, divided by N:
+
+        weight_regularizer * ||W||^2 / (1 - p)  -  dropout_regularizer * K * H(p),
+
+    with K the input dimension and H(p) the Bernoulli entropy.  By default
+    weight_regularizer = l^2 / N and dropout_regularizer = 2 / (tau N) with tau = 1: use the
+    defaults with a likelihood (e.g. a heteroscedastic Normal head) whose NLL is averaged over the
+    N training examples.
+
+    Args:
+        layer: the layer whose input is dropped (e.g. ``Dense`` or ``Conv2D``); it must have a
+            ``kernel`` once built.
+        n_train: N, the number of training examples.
+        length_scale: prior length-scale l (prior W ~ N(0, 1/l^2)).
+        init_rate: initial dropout rate, in (0, 1).
+        temperature: Concrete relaxation temperature (0.1 in the paper).
+        spatial: drop whole input channels (for conv layers) instead of single units.
+    """
+
+    def __init__(
+        self,
+        layer,
+        n_train,
+        length_scale=1e-2,
+        init_rate=0.1,
+        temperature=0.1,
+        spatial=False,
+        **kwargs,
+    ):
+        if not isinstance(layer, keras.layers.Layer):
+            raise TypeError(f"layer must be a tf_keras layer, got {type(layer).__name__}")
+        super().__init__(layer, **kwargs)
+        self.n_train = check_positive_int("n_train", n_train)
+        self.length_scale = check_positive("length_scale", length_scale)
+        self.init_rate = check_rate("init_rate", init_rate)
+        if self.init_rate == 0.0:
+            raise ValueError("init_rate must be in (0, 1), got 0")
+        self.temperature = check_positive("temperature", temperature)
+        self.spatial = bool(spatial)
+        self.weight_regularizer = self.length_scale**2 / self.n_train
+        self.dropout_regularizer = 2.0 / self.n_train
+
+    def build(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        if not self.layer.built:
+            self.layer.build(input_shape)
+        if not hasattr(self.layer, "kernel"):
+            raise TypeError(
+                f"ConcreteDropout needs a layer with a kernel (Dense, Conv...), got {type(self.layer).__name__}"
+            )
+        init_logit = tf.math.log(self.init_rate) - tf.math.log1p(-self.init_rate)
+        self.rate_logit = self.add_weight(
+            name="rate_logit",
+            shape=(),
+            initializer=keras.initializers.Constant(float(init_logit)),
+            trainable=True,
+        )
+        self.input_dim = int(input_shape[-1])
+        super().build(input_shape)
+
+    @property
+    def rate(self):
+        """The current dropout rate p = sigmoid(rate_logit)."""
+        return tf.sigmoid(self.rate_logit)
+
+    def _regularizer(self, p):
+        kernel_term = self.weight_regularizer * tf.reduce_sum(tf.square(self.layer.kernel)) / (1.0 - p)
+        entropy = tfd.Bernoulli(probs=p).entropy()
+        return kernel_term - self.dropout_regularizer * self.input_dim * entropy
+
+    def _dropped(self, inputs, p):
+        shape = tf.shape(inputs)
+        if self.spatial:
+            rank = len(inputs.shape)
+            shape = tf.concat([shape[:1], tf.ones([rank - 2], tf.int32), shape[-1:]], axis=0)
+        drop = tfd.RelaxedBernoulli(self.temperature, probs=p).sample(shape)
+        return inputs * (1.0 - drop) / (1.0 - p)
+
+    def call(self, inputs, training=None):  # noqa: ARG002 - always on
+        p = self.rate
+        self.add_loss(self._regularizer(p))
+        return self.layer(self._dropped(inputs, p))
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            n_train=self.n_train,
+            length_scale=self.length_scale,
+            init_rate=self.init_rate,
+            temperature=self.temperature,
+            spatial=self.spatial,
+        )
+        return config

@@ -1,0 +1,64 @@
+"""Figures for predictive uncertainty: regression bands and reliability diagrams. They return the figure."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bdl_tf.metrics import CalibrationBins
+
+__all__ = ["plot_regression_uncertainty", "plot_reliability_diagram"]
+
+
+def _figure(ax, figsize):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_regression_uncertainty(x, uncertainty, x_train=None, y_train=None, true_function=None, ax=None, n_std=2.0):
+    """Predictive mean with +-``n_std`` standard-deviation bands: aleatoric (inner) and total
+    = aleatoric + epistemic (outer), over 1-D inputs ``x``.
+
+    ``uncertainty`` is a :class:`bdl_tf.uncertainty.RegressionUncertainty` (e.g. ``mc_predict(...).regression()``).
+    """
+    x = np.asarray(x).ravel()
+    order = np.argsort(x)
+    x = x[order]
+    mean = np.asarray(uncertainty.mean).ravel()[order]
+    aleatoric_std = np.sqrt(np.asarray(uncertainty.aleatoric).ravel()[order])
+    total_std = np.sqrt(np.asarray(uncertainty.total).ravel()[order])
+    fig, ax = _figure(ax, (8, 4))
+    ax.fill_between(x, mean - n_std * total_std, mean + n_std * total_std, color="tab:orange", alpha=0.3,
+                    label=f"total (aleatoric + epistemic), ±{n_std:g} sd")
+    ax.fill_between(x, mean - n_std * aleatoric_std, mean + n_std * aleatoric_std, color="tab:blue", alpha=0.3,
+                    label=f"aleatoric, ±{n_std:g} sd")
+    if x_train is not None and y_train is not None:
+        ax.scatter(np.ravel(x_train), np.ravel(y_train), s=6, color="k", alpha=0.5, label="training data")
+    if true_function is not None:
+        ax.plot(x, true_function(x), "k--", lw=1, label="true function")
+    ax.plot(x, mean, color="tab:red", lw=2, label="predictive mean")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def plot_reliability_diagram(bins: CalibrationBins, ax=None, title=None):
+    """Accuracy against confidence per bin (bars), the diagonal of perfect calibration, and the ECE."""
+    fig, ax = _figure(ax, (4.5, 4.5))
+    centers = (bins.edges[:-1] + bins.edges[1:]) / 2
+    width = np.diff(bins.edges)
+    filled = bins.counts > 0
+    ax.bar(centers[filled], bins.accuracy[filled], width=width[filled], edgecolor="k", color="tab:blue",
+           alpha=0.7, label="accuracy")
+    ax.bar(centers[filled], bins.confidence[filled] - bins.accuracy[filled], bottom=bins.accuracy[filled],
+           width=width[filled], color="tab:red", alpha=0.3, hatch="//", label="gap to confidence")
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title or f"ECE = {bins.ece:.3f}")
+    ax.legend(loc="upper left", fontsize="small")
+    return fig

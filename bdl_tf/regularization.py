@@ -1,0 +1,50 @@
+"""Regularisation strengths derived from the data size: the most common bug in Bayesian deep learning.
+
+Both follow from writing the training loss per example: the ELBO divided by N,
+    loss = 1/N sum_i -log p(y_i|x_i, theta) + 1/N KL(q(theta) || p(theta)),
+so every prior/KL term is divided by the number of training examples N.
+"""
+from __future__ import annotations
+
+from bdl_tf._validation import check_positive, check_positive_int, check_rate
+
+__all__ = ["dropout_weight_decay", "kl_weight", "model_precision"]
+
+
+def dropout_weight_decay(length_scale, dropout_rate, n_train, tau) -> float:
+    """L2 coefficient lambda = l^2 (1 - p) / (2 N tau) for a layer whose input is dropped with rate p.
+
+    Gal & Ghahramani (2016): MC dropout with prior length-scale l and model precision tau matches
+    a Gaussian prior on the weights when the training loss is the per-example squared error (or
+    NLL) plus lambda ||W||^2.  Use it as ``kernel_regularizer=keras.regularizers.l2(lambda)``;
+    Keras' ``l2(lambda)`` adds lambda * sum(W^2) to the loss, exactly this term.
+
+    Args:
+        length_scale: prior length-scale l > 0 (prior W ~ N(0, 1/l^2)).
+        dropout_rate: p in [0, 1), the probability of dropping the layer's inputs.
+        n_train: N, the number of training examples.
+        tau: model precision tau > 0 (1 / observation-noise variance, in standardised units).
+    """
+    l = check_positive("length_scale", length_scale)
+    p = check_rate("dropout_rate", dropout_rate)
+    n = check_positive_int("n_train", n_train)
+    t = check_positive("tau", tau)
+    return l**2 * (1.0 - p) / (2.0 * n * t)
+
+
+def model_precision(length_scale, dropout_rate, n_train, weight_decay) -> float:
+    """Inverse of :func:`dropout_weight_decay`: tau = l^2 (1 - p) / (2 N lambda)."""
+    l = check_positive("length_scale", length_scale)
+    p = check_rate("dropout_rate", dropout_rate)
+    n = check_positive_int("n_train", n_train)
+    lam = check_positive("weight_decay", weight_decay)
+    return l**2 * (1.0 - p) / (2.0 * n * lam)
+
+
+def kl_weight(n_train) -> float:
+    """KL weight 1 / N for variational layers (``DenseVariational(kl_weight=...)``, Flipout divergence fns).
+
+    With the NLL averaged over examples, the KL of the whole network is counted once per epoch,
+    i.e. divided by N in every mini-batch loss; forgetting it makes the prior N times too strong.
+    """
+    return 1.0 / check_positive_int("n_train", n_train)

@@ -1,0 +1,182 @@
+"""Monte-Carlo prediction: T stochastic forward passes, compiled and chunked.
+
+For a model with always-on dropout (or any other source of randomness), pass t draws
+theta_t ~ q(theta) and gives p(y|x, theta_t); the Monte-Carlo predictive is
+p(y|x) ~ 1/T sum_t p(y|x, theta_t).  Instead of a Python loop of T ``model(x)`` calls, the
+T passes run inside one ``tf.function``: each step feeds the batch tiled k times (k passes at
+once, independent masks per row), and a compiled loop runs the ceil(T / k) steps.  k is chosen
+so a step holds at most ``max_rows`` rows, which bounds the memory.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from bdl_tf._validation import check_positive_int, check_tf_keras_model
+from bdl_tf.uncertainty import (
+    ClassificationUncertainty,
+    RegressionUncertainty,
+    classification_uncertainty,
+    regression_uncertainty,
+)
+
+tfd = tfp.distributions
+
+__all__ = ["MCPrediction", "mc_predict", "DEFAULT_MAX_ROWS"]
+
+DEFAULT_MAX_ROWS = 16_384
+"""Rows (tiled examples) fed to the model per compiled step; bounds activations' memory."""
+
+
+@dataclass(frozen=True)
+class MCPrediction:
+    """T Monte-Carlo passes over N inputs.
+
+    Attributes:
+        mean_samples: (T, N, ...) the model's output per pass; for a distribution head its mean
+            (for Categorical/OneHotCategorical heads the class probabilities).
+        variance_samples: (T, N, ...) the distribution head's variance per pass (the aleatoric
+            part), or None when the model outputs a plain tensor.
+    """
+
+    mean_samples: np.ndarray
+    variance_samples: np.ndarray | None = None
+
+    @property
+    def num_samples(self) -> int:
+        """T, the number of Monte-Carlo passes."""
+        return self.mean_samples.shape[0]
+
+    @property
+    def mean(self) -> np.ndarray:
+        """The Monte-Carlo predictive mean 1/T sum_t mean_t, shape (N, ...)."""
+        return self.mean_samples.mean(axis=0)
+
+    def regression(self, noise_variance=None) -> RegressionUncertainty:
+        """Aleatoric/epistemic split; ``noise_variance`` (1/tau) for models without a variance head."""
+        return regression_uncertainty(
+            self.mean_samples,
+            self.variance_samples if noise_variance is None else None,
+            noise_variance,
+        )
+
+    def classification(self) -> ClassificationUncertainty:
+        """Predictive probabilities, predictive entropy, expected entropy and mutual information."""
+        return classification_uncertainty(self.mean_samples)
+
+
+def _moments(output):
+    """Per-pass (mean, variance-or-None) of a model output: a tensor or a TFP distribution."""
+    if isinstance(output, tfd.Distribution):
+        if isinstance(output, tfd.Categorical):
+            return output.probs_parameter(), None
+        try:
+            return output.mean(), output.variance()
+        except NotImplementedError as error:
+            raise TypeError(
+                f"the model's output distribution {type(output).__name__} has no mean/variance; "
+                "use a head whose distribution implements them"
+            ) from error
+    return tf.convert_to_tensor(output), None
+
+
+# One compiled function per (model, passes per step, training flag), kept while the model lives.
+_COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _compiled_passes(model, passes: int, training: bool):
+    cache = _COMPILED.setdefault(model, {})
+    key = (passes, training)
+    if key not in cache:
+
+        @tf.function(reduce_retracing=True)
+        def run(x, steps):
+            multiples = tf.concat([[passes], tf.ones([tf.rank(x) - 1], tf.int32)], axis=0)
+            tiled = tf.tile(x, multiples)
+            first = _moments(model(tiled, training=training))
+            arrays = [
+                tf.TensorArray(t.dtype, size=steps, element_shape=t.shape).write(0, t)
+                for t in first
+                if t is not None
+            ]
+            for step in tf.range(1, steps):
+                out = [t for t in _moments(model(tiled, training=training)) if t is not None]
+                arrays = [array.write(step, t) for array, t in zip(arrays, out)]
+            stacked = [array.concat() for array in arrays]
+            return stacked[0], (stacked[1] if len(stacked) > 1 else None)
+
+        cache[key] = run
+    return cache[key]
+
+
+def _check_inputs(model, x) -> tf.Tensor:
+    try:
+        x = tf.convert_to_tensor(x, dtype_hint=tf.float32)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"x must be an array of numbers, got {type(x).__name__}") from error
+    if x.shape.rank is None or x.shape.rank < 1 or x.shape[0] == 0:
+        raise ValueError(f"x must have a leading batch dimension with at least one example, got shape {x.shape}")
+    if x.dtype.is_floating and x.dtype != tf.float32 and model.dtype == "float32":
+        x = tf.cast(x, tf.float32)
+    expected = getattr(model, "input_shape", None) if model.built else None
+    if isinstance(expected, tuple) and len(expected) == x.shape.rank:
+        for want, got in zip(expected[1:], x.shape[1:]):
+            if want is not None and want != got:
+                raise ValueError(f"x has shape {tuple(x.shape)} but the model expects inputs of shape {expected}")
+    elif isinstance(expected, tuple):
+        raise ValueError(f"x has shape {tuple(x.shape)} but the model expects inputs of shape {expected}")
+    return x
+
+
+def mc_predict(
+    model,
+    x,
+    num_samples: int = 100,
+    *,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    training: bool = False,
+) -> MCPrediction:
+    """Run T = ``num_samples`` stochastic forward passes of ``model`` on ``x``.
+
+    Args:
+        model: a tf_keras model whose randomness is on at inference (``MCDropout`` layers,
+            ``DenseVariational``/Flipout layers...); its output is a tensor or a TFP distribution
+            (a ``DistributionLambda`` head).
+        x: inputs, shape (N, ...).
+        num_samples: T >= 1.
+        max_rows: at most this many tiled rows per compiled step (memory bound); N larger than
+            this is processed in batches of ``max_rows`` inputs.
+        training: passed to the model; keep False so BatchNorm uses its moving statistics.
+            (Plain ``keras.layers.Dropout`` only samples with training=True; prefer ``MCDropout``.)
+
+    Returns:
+        An :class:`MCPrediction` with (T, N, ...) samples and the uncertainty summaries.
+    """
+    check_tf_keras_model(model)
+    num_samples = check_positive_int("num_samples", num_samples)
+    max_rows = check_positive_int("max_rows", max_rows)
+    x = _check_inputs(model, x)
+    n = int(x.shape[0])
+    batch = min(n, max_rows)
+    passes_cap = max(1, min(num_samples, max_rows // batch))
+    steps = math.ceil(num_samples / passes_cap)
+    passes = math.ceil(num_samples / steps)  # balance the steps: at most steps - 1 extra passes
+    run = _compiled_passes(model, passes, bool(training))
+
+    means, variances = [], []
+    for start in range(0, n, batch):
+        chunk = x[start : start + batch]
+        mean, variance = run(chunk, tf.constant(steps))
+        shape = (steps * passes, int(chunk.shape[0]))
+        means.append(mean.numpy().reshape(shape + tuple(mean.shape[1:]))[:num_samples])
+        if variance is not None:
+            variances.append(variance.numpy().reshape(shape + tuple(variance.shape[1:]))[:num_samples])
+    return MCPrediction(
+        mean_samples=np.concatenate(means, axis=1),
+        variance_samples=np.concatenate(variances, axis=1) if variances else None,
+    )
