@@ -73,6 +73,8 @@ class MCPrediction:
 def _moments(output):
     """Per-pass (mean, variance-or-None) of a model output: a tensor or a TFP distribution."""
     if isinstance(output, tfd.Distribution):
+        # DistributionLambda wraps its distribution in a tensor-coercible proxy: look inside.
+        output = getattr(output, "tensor_distribution", output)
         if isinstance(output, tfd.Categorical):
             return output.probs_parameter(), None
         try:
@@ -119,6 +121,8 @@ def _check_inputs(model, x) -> tf.Tensor:
         x = tf.convert_to_tensor(x, dtype_hint=tf.float32)
     except (TypeError, ValueError) as error:
         raise TypeError(f"x must be an array of numbers, got {type(x).__name__}") from error
+    if not (x.dtype.is_floating or x.dtype.is_integer):
+        raise TypeError(f"x must be an array of numbers, got dtype {x.dtype.name}")
     if x.shape.rank is None or x.shape.rank < 1 or x.shape[0] == 0:
         raise ValueError(f"x must have a leading batch dimension with at least one example, got shape {x.shape}")
     if x.dtype.is_floating and x.dtype != tf.float32 and model.dtype == "float32":

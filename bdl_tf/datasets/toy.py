@@ -12,7 +12,7 @@ from bdl_tf._validation import check_positive, check_positive_int
 __all__ = ["ToyRegression", "toy_regression", "toy_function", "toy_noise_std", "two_moons", "digits", "Split"]
 
 X_RANGE = (-4.0, 4.0)
-GAP = (-1.0, 1.0)
+GAP = (-2.0, 2.0)
 
 
 def toy_function(x):
@@ -46,7 +46,7 @@ class ToyRegression:
 
 def toy_regression(n_train: int = 400, seed: int = 0, grid_size: int = 400, margin: float = 2.0) -> ToyRegression:
     """1-D heteroscedastic regression y = f(x) + sigma(x) eps, eps ~ N(0, 1), x uniform on
-    [-4, 4] minus the gap (-1, 1); the grid spans [-4 - margin, 4 + margin]."""
+    [-4, 4] minus the gap (-2, 2); the grid spans [-4 - margin, 4 + margin]."""
     n_train = check_positive_int("n_train", n_train)
     grid_size = check_positive_int("grid_size", grid_size)
     margin = check_positive("margin", margin)

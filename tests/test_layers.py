@@ -1,0 +1,115 @@
+"""Always-on dropout layers and concrete dropout: behaviour, config, save/load."""
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras as keras
+
+from bdl_tf import set_seed
+from bdl_tf.layers import ConcreteDropout, MCDropout, MCSpatialDropout1D, MCSpatialDropout2D, MCSpatialDropout3D
+
+
+def test_mc_dropout_is_on_at_inference_and_scales_kept_units():
+    layer = MCDropout(0.5)
+    x = np.ones((4, 1000), np.float32)
+    out = layer(x, training=False).numpy()
+    assert set(np.unique(out)) == {0.0, 2.0}  # dropped, or kept and scaled by 1 / (1 - p)
+    assert 0.45 < (out == 0).mean() < 0.55  # 4000 Bernoulli(1/2) draws: sd of the fraction = 0.008
+
+
+def test_masks_differ_between_calls_and_between_rows():
+    layer = MCDropout(0.5)
+    x = np.ones((2, 64), np.float32)
+    first, second = layer(x).numpy(), layer(x).numpy()
+    assert not np.array_equal(first, second)
+    assert not np.array_equal(first[0], first[1])
+
+
+def test_same_seed_reproduces_masks():
+    x = np.ones((3, 32), np.float32)
+    set_seed(7)
+    a = MCDropout(0.3)(x).numpy()
+    set_seed(7)
+    b = MCDropout(0.3)(x).numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_spatial_dropout_drops_whole_feature_maps():
+    x = np.ones((2, 5, 5, 64), np.float32)
+    out = MCSpatialDropout2D(0.5)(x, training=False).numpy()
+    per_map = out.reshape(2, 25, 64)
+    assert np.all(per_map.min(axis=1) == per_map.max(axis=1))  # each map all dropped or all kept
+    assert 0 < (per_map[:, 0, :] == 0).mean() < 1
+    assert MCSpatialDropout1D(0.5)(np.ones((1, 4, 8), np.float32)).shape == (1, 4, 8)
+    assert MCSpatialDropout3D(0.5)(np.ones((1, 2, 2, 2, 8), np.float32)).shape == (1, 2, 2, 2, 8)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5, "0.5", True])
+def test_bad_rate_is_refused(rate):
+    with pytest.raises(ValueError, match=r"rate must be a number in \[0, 1\)"):
+        MCDropout(rate)
+
+
+def test_concrete_dropout_learns_its_rate_and_adds_the_regulariser():
+    layer = ConcreteDropout(keras.layers.Dense(3), n_train=100, init_rate=0.2)
+    out = layer(np.ones((5, 4), np.float32))
+    assert out.shape == (5, 3)
+    assert float(layer.rate) == pytest.approx(0.2, rel=1e-5)
+    assert len(layer.losses) == 1
+    p, kernel = 0.2, layer.layer.kernel.numpy()
+    expected = (1e-2**2 / 100) * np.sum(kernel**2) / (1 - p) - (2 / 100) * 4 * -(p * np.log(p) + (1 - p) * np.log(1 - p))
+    assert float(layer.losses[0]) == pytest.approx(expected, rel=1e-4)
+    assert "rate_logit" in [w.name.split("/")[-1].split(":")[0] for w in layer.trainable_weights]
+
+
+def test_concrete_dropout_rate_gets_a_gradient():
+    layer = ConcreteDropout(keras.layers.Dense(1), n_train=10)
+    x = np.ones((8, 4), np.float32)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x) ** 2) + tf.add_n(layer.losses)
+    grad = tape.gradient(loss, layer.rate_logit)
+    assert grad is not None and np.isfinite(float(grad)) and float(grad) != 0.0
+
+
+def test_concrete_dropout_bad_arguments():
+    with pytest.raises(TypeError, match="layer must be a tf_keras layer"):
+        ConcreteDropout("dense", n_train=10)
+    with pytest.raises(ValueError, match="n_train must be an integer >= 1"):
+        ConcreteDropout(keras.layers.Dense(1), n_train=0)
+    with pytest.raises(ValueError, match="init_rate must be in"):
+        ConcreteDropout(keras.layers.Dense(1), n_train=10, init_rate=0.0)
+    with pytest.raises(TypeError, match="needs a layer with a kernel"):
+        ConcreteDropout(keras.layers.Activation("relu"), n_train=10)(np.ones((1, 2), np.float32))
+
+
+def _model_with_custom_layers():
+    return keras.Sequential(
+        [
+            keras.layers.Conv2D(4, 3, input_shape=(8, 8, 1)),
+            MCSpatialDropout2D(0.2),
+            keras.layers.Flatten(),
+            ConcreteDropout(keras.layers.Dense(8, activation="relu"), n_train=50, init_rate=0.3),
+            MCDropout(0.25, name="mc"),
+            keras.layers.Dense(1),
+        ]
+    )
+
+
+def test_save_and_load_round_trip_keeps_layers_and_weights(tmp_path):
+    model = _model_with_custom_layers()
+    model.compile("adam", "mse")
+    x = np.random.default_rng(0).normal(size=(16, 8, 8, 1)).astype(np.float32)
+    model.fit(x, np.zeros((16, 1)), epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    assert loaded.get_layer("mc").rate == 0.25
+    for saved, restored in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(saved, restored)
+    # Still stochastic after loading; and the same seed gives the same output in both models.
+    assert not np.array_equal(loaded(x).numpy(), loaded(x).numpy())
+    set_seed(3)
+    a = model(x).numpy()
+    set_seed(3)
+    b = loaded(x).numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-5)
