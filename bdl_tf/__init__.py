@@ -1,6 +1,49 @@
-"""bdl_tf: Bayesian deep learning with tf_keras (Keras 2) and TensorFlow Probability."""
+"""bdl_tf: Bayesian deep learning with tf_keras (Keras 2) and TensorFlow Probability.
+
+    import tf_keras as keras
+    import bdl_tf
+
+    model = keras.Sequential([
+        keras.layers.Dense(64, "relu", input_shape=(1,)), bdl_tf.MCDropout(0.1),
+        keras.layers.Dense(bdl_tf.NormalHead.params_size(1)), bdl_tf.NormalHead(1),
+    ])
+    model.compile("adam", bdl_tf.negative_log_likelihood)
+    model.fit(x, y, epochs=200)
+    split = bdl_tf.mc_predict(model, x_test, num_samples=200).regression()
+    split.mean, split.aleatoric, split.epistemic
+
+Submodules: ``metrics``, ``uncertainty``, ``datasets``, ``plots`` (import it explicitly).
+"""
+from bdl_tf import datasets, metrics, uncertainty
 from bdl_tf._config import by_mode, quick_mode, runtime_summary, set_seed
+from bdl_tf.heads import BernoulliHead, CategoricalHead, NormalHead, negative_log_likelihood
+from bdl_tf.layers import ConcreteDropout, MCDropout, MCSpatialDropout1D, MCSpatialDropout2D, MCSpatialDropout3D
+from bdl_tf.regularization import dropout_weight_decay, kl_weight, model_precision
+from bdl_tf.sampling import MCPrediction, mc_predict
 
 __version__ = "0.1.0"
 
-__all__ = ["by_mode", "quick_mode", "runtime_summary", "set_seed", "__version__"]
+__all__ = [
+    "BernoulliHead",
+    "CategoricalHead",
+    "ConcreteDropout",
+    "MCDropout",
+    "MCPrediction",
+    "MCSpatialDropout1D",
+    "MCSpatialDropout2D",
+    "MCSpatialDropout3D",
+    "NormalHead",
+    "__version__",
+    "by_mode",
+    "datasets",
+    "dropout_weight_decay",
+    "kl_weight",
+    "mc_predict",
+    "metrics",
+    "model_precision",
+    "negative_log_likelihood",
+    "quick_mode",
+    "runtime_summary",
+    "set_seed",
+    "uncertainty",
+]
