@@ -148,6 +148,19 @@ def test_download_fills_the_cache_once(tmp_path):
     np.testing.assert_array_equal(again.y, reference.y)
 
 
+def test_concurrent_download_of_the_same_data_set(tmp_path):
+    fetch = LocalFetch()
+
+    def racing_fetch(url):
+        if url.endswith("index_test_19.txt"):  # another process finishes first
+            shutil.copytree(YACHT, tmp_path / "yacht")
+        return fetch(url)
+
+    data = load_uci("yacht", cache_dir=tmp_path, fetch=racing_fetch)
+    assert data.n_splits == 20
+    assert [p.name for p in tmp_path.iterdir()] == ["yacht"]  # no staging folder left behind
+
+
 def test_default_cache_dir_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("BDL_TF_CACHE", str(tmp_path))
     data = load_uci("yacht", fetch=LocalFetch())

@@ -281,7 +281,11 @@ def load_uci(name: str, cache_dir=None, fetch: Callable[[str], bytes] | None = N
             download(f"index_train_{i}.txt")
             download(f"index_test_{i}.txt")
         load_uci_folder(staging)
-        staging.rename(target)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not target.is_dir():  # else another process has just cached the same data set
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return load_uci_folder(target)
