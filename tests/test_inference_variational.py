@@ -5,6 +5,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras as keras
 
+from bdl_tf import negative_log_likelihood
 from bdl_tf.inference import (
     bayesian_linear_regression,
     dense_flipout,
@@ -26,10 +27,6 @@ def _regression_model(layer, num_features):
         tfp.layers.DistributionLambda(lambda t: tfd.Normal(t[..., 0], NOISE_PRECISION**-0.5)),
     ])
     return model
-
-
-def _nll(y, distribution):
-    return -distribution.log_prob(y)
 
 
 @pytest.fixture
@@ -57,7 +54,7 @@ def test_vi_finds_the_exact_mean_and_underestimates_the_variance(correlated_regr
     model = _regression_model(layer, 3)
     steps = 1500
     learning_rate = keras.optimizers.schedules.CosineDecay(0.05, steps, alpha=0.01)  # decay: a still final iterate
-    model.compile(keras.optimizers.Adam(learning_rate), loss=_nll, steps_per_execution=50)
+    model.compile(keras.optimizers.Adam(learning_rate), loss=negative_log_likelihood, steps_per_execution=50)
     model.fit(tf.data.Dataset.from_tensors((phi, y)).repeat(steps), epochs=1, verbose=0)
 
     q = weight_posterior(layer)
@@ -74,7 +71,7 @@ def test_kl_is_added_once_and_divided_by_n(correlated_regression):
     # a near-deterministic posterior (sd 2e-5) makes the NLL term reproducible
     layer = dense_variational(1, n, prior_scale=2.0, posterior_initial_scale=2e-5, use_bias=True)
     model = _regression_model(layer, 3)
-    model.compile(keras.optimizers.Adam(0.01), loss=_nll)
+    model.compile(keras.optimizers.Adam(0.01), loss=negative_log_likelihood)
     model(phi)
     assert len(model.losses) == 1
     q = weight_posterior(layer)

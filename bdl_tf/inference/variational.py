@@ -19,6 +19,7 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bdl_tf._validation import check_positive, check_positive_int
+from bdl_tf.regularization import kl_weight
 
 tfd = tfp.distributions
 
@@ -86,10 +87,6 @@ def make_prior_fn(scale: float = 1.0, trainable: bool = False):
     return prior_fn
 
 
-def _check_n_train(n_train) -> int:
-    return check_positive_int("n_train", n_train)
-
-
 def dense_variational(
     units: int,
     n_train: int,
@@ -103,17 +100,19 @@ def dense_variational(
     """A ``tfp.layers.DenseVariational`` with mean-field posterior, Normal prior and ``kl_weight = 1/n_train``.
 
     Each forward pass draws one weight sample ``w ~ q`` and adds ``KL(q || p) / n_train`` to the
-    model's losses once; pair it with a per-example negative log-likelihood loss. ``kl_use_exact``
+    model's losses once; pair it with a per-example negative log-likelihood loss. The sample is
+    shared by the whole batch, so for Monte-Carlo prediction call the model T times (tiling the
+    batch T times within one call gives every copy the same weights). ``kl_use_exact``
     uses the closed-form Normal-Normal KL instead of a one-sample estimate. Other keyword arguments
     (``activation``, ``use_bias``, ``name``...) go to the layer.
     """
     units = check_positive_int("units", units)
-    n_train = _check_n_train(n_train)
+    weight = kl_weight(n_train)
     return tfp.layers.DenseVariational(
         units,
         make_posterior_fn=make_posterior_fn(posterior_initial_scale),
         make_prior_fn=make_prior_fn(prior_scale, trainable=trainable_prior),
-        kl_weight=1.0 / n_train,
+        kl_weight=weight,
         kl_use_exact=kl_use_exact,
         **kwargs,
     )
@@ -128,7 +127,7 @@ def dense_flipout(units: int, n_train: int, *, prior_scale: float = 1.0, **kwarg
     ``bias_posterior_fn``/``bias_prior_fn`` are given). Other keyword arguments go to the layer.
     """
     units = check_positive_int("units", units)
-    n_train = _check_n_train(n_train)
+    weight = kl_weight(n_train)
     prior_scale = check_positive("prior_scale", prior_scale)
 
     def kernel_prior_fn(dtype, shape, name, trainable, add_variable_fn):
@@ -138,7 +137,7 @@ def dense_flipout(units: int, n_train: int, *, prior_scale: float = 1.0, **kwarg
         )
 
     def divergence_fn(posterior, prior, _):
-        return tfd.kl_divergence(posterior, prior) / tf.cast(n_train, posterior.dtype)
+        return tfd.kl_divergence(posterior, prior) * tf.cast(weight, posterior.dtype)
 
     return tfp.layers.DenseFlipout(
         units,
