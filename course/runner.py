@@ -1,7 +1,8 @@
 """Run notebooks the way a student would: each in a fresh kernel, top to bottom, with a per-cell timeout.
 
 Executed copies and their HTML go under a build folder (``build/notebooks/01_bayes.ipynb`` and
-``.html``), also for notebooks that fail, so the failing cell can be read in context.
+``.html``, with the kernel process's own output in ``.kernel.log``), also for notebooks that fail,
+so the failing cell can be read in context.
 """
 from __future__ import annotations
 
@@ -92,20 +93,22 @@ def run_notebook(notebook, build_dir="build", *, quick: bool = False, timeout: i
     env = dict(os.environ)
     if quick:
         env[QUICK_ENV_VAR] = "1"
-    error = None
-    start = time.perf_counter()
-    try:
-        client.execute(env=env)
-    except CellExecutionError as failure:
-        error = _one_line(f"{failure.ename}: {failure.evalue}")
-    except CellTimeoutError:
-        error = f"CellTimeoutError: the cell did not finish within {timeout} s"
-    except DeadKernelError as failure:
-        error = _one_line(f"DeadKernelError: {failure}")
-    seconds = time.perf_counter() - start
-
     executed, html = output_paths(notebook, build_dir)
     executed.parent.mkdir(parents=True, exist_ok=True)
+    error = None
+    start = time.perf_counter()
+    # the kernel process's own output (start-up warnings, native logs) goes to a log, not our terminal
+    with open(executed.with_suffix(".kernel.log"), "w", encoding="utf-8") as kernel_log:
+        try:
+            client.execute(env=env, stdout=kernel_log, stderr=kernel_log)
+        except CellExecutionError as failure:
+            error = _one_line(f"{failure.ename}: {failure.evalue}")
+        except CellTimeoutError:
+            error = f"CellTimeoutError: the cell did not finish within {timeout} s"
+        except DeadKernelError as failure:
+            error = _one_line(f"DeadKernelError: {failure}")
+    seconds = time.perf_counter() - start
+
     nbformat.write(nb, executed)
     body, _ = HTMLExporter().from_notebook_node(nb)
     html.write_text(body, encoding="utf-8")

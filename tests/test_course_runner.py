@@ -51,7 +51,7 @@ def test_run_reports_the_failing_cell_and_exits_non_zero(notebooks, tmp_path, ca
 
     for notebook in (good, bad):
         executed, html = output_paths(notebook, build)
-        assert executed.is_file() and html.is_file()
+        assert executed.is_file() and html.is_file() and executed.with_suffix(".kernel.log").is_file()
         assert executed.parent == build / "nbs"
     text = _outputs(output_paths(good, build)[0])
     assert "quick 1" in text
