@@ -45,9 +45,9 @@ class EncoderDecoder(keras.Model):
         n_inputs = 2 if self.conditional else 1
         for name, network in (("encoder", encoder), ("decoder", decoder)):
             if len(network.inputs) != n_inputs:
-                kind = "conditional (inputs [x, c])" if self.conditional else "unconditional (one input)"
+                kind = "a conditional (inputs [x, c])" if self.conditional else "an unconditional (one input)"
                 raise ValueError(
-                    f"{type(self).__name__} needs a {kind} {name}; it has {len(network.inputs)} input(s) "
+                    f"{type(self).__name__} needs {kind} {name}; it has {len(network.inputs)} input(s) "
                     "(build it with condition_dim=... for a conditional model, without it otherwise)"
                 )
         code_size = encoder.outputs[0].shape[-1]
