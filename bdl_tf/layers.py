@@ -142,7 +142,13 @@ class ConcreteDropout(keras.layers.Wrapper):
         if self.spatial:
             rank = len(inputs.shape)
             shape = tf.concat([shape[:1], tf.ones([rank - 2], tf.int32), shape[-1:]], axis=0)
-        drop = tfd.RelaxedBernoulli(self.temperature, probs=p).sample(shape)
+        # Concrete relaxation of a Bernoulli(p) drop mask, sigmoid((logit p + logit u) / t) with
+        # u ~ U(0, 1): the Logistic reparameterisation of tfd.RelaxedBernoulli, written out with
+        # an epsilon so that u or p at 0 or 1 cannot give infinite logits and NaN gradients.
+        u = tf.random.uniform(shape, dtype=inputs.dtype)
+        eps = 1e-7
+        logit = tf.math.log(p + eps) - tf.math.log1p(eps - p) + tf.math.log(u + eps) - tf.math.log1p(eps - u)
+        drop = tf.sigmoid(logit / self.temperature)
         return inputs * (1.0 - drop) / (1.0 - p)
 
     def call(self, inputs, training=None):  # noqa: ARG002 - always on
