@@ -18,7 +18,8 @@ runs. A plain ``tfpl.DistributionLambda(make_distribution_fn)`` can only be rebu
 its function: that needs ``safe_mode=False`` (only for files you trust). Layers that implement
 ``get_config`` (``bdl_tf.heads``, ``bdl_tf.layers``, the VAE models) need nothing special.
 
-The optimizer state is not restored: compile the loaded model again to train it further.
+Only the architecture and the weights are saved, not the compile() settings (loss, optimizer and
+its state): compile the loaded model again to train it further.
 """
 from __future__ import annotations
 
@@ -147,6 +148,7 @@ def save_model(model, path, overwrite=False):
     if not model.built:
         raise ValueError("model has no weights yet: build it (call it on data) before saving")
     config = keras.saving.serialize_keras_object(model)
+    config.pop("compile_config", None)  # architecture only: losses and optimizers are set by compile()
     text = json.dumps({"format": FORMAT, "versions": _versions(), "model": config}, indent=1)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob(f"{_WEIGHTS}.*"):
