@@ -8,6 +8,8 @@ can be trusted.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import numbers
 import time
 from dataclasses import dataclass
@@ -48,6 +50,18 @@ class MCMCResult:
     def flat_samples(self) -> np.ndarray:
         """All chains' draws stacked: ``[num_results * num_chains, *event_shape]``."""
         return self.samples.reshape((-1,) + self.samples.shape[2:])
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow_logger():
+    """Silence TFP's internal "casting complex to float" warning from the FFT inside ESS."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _make_kernel(kernel, target_log_prob_fn, step_size, num_leapfrog_steps, max_tree_depth):
@@ -135,7 +149,8 @@ def run_mcmc(
     samples, (log_accept_ratio, step_sizes) = sample(tf.constant([int(seed), 0], tf.int32))  # a stateless seed
     seconds = time.perf_counter() - start
     r_hat = tfp.mcmc.potential_scale_reduction(samples, independent_chain_ndims=1)
-    ess = tfp.mcmc.effective_sample_size(samples, filter_beyond_positive_pairs=True, cross_chain_dims=1)
+    with _quiet_tensorflow_logger():
+        ess = tfp.mcmc.effective_sample_size(samples, filter_beyond_positive_pairs=True, cross_chain_dims=1)
     acceptance = tf.reduce_mean(tf.exp(tf.minimum(log_accept_ratio, 0.0)))
     return MCMCResult(
         samples=samples.numpy(),
