@@ -87,22 +87,22 @@ def _moments(output):
     return tf.convert_to_tensor(output), None
 
 
-# One compiled function per (model, passes per step, training flag), kept while the model lives.
+# One compiled function per (model, training flag), kept while the model lives. The number of
+# passes per step and of steps are tensors, so a new T or N does not retrace the function.
 _COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _compiled_passes(model, passes: int, training: bool):
+def _compiled_passes(model, training: bool):
     cache = _COMPILED.setdefault(model, {})
-    key = (passes, training)
-    if key not in cache:
+    if training not in cache:
 
         @tf.function(reduce_retracing=True)
-        def run(x, steps):
+        def run(x, passes, steps):
             multiples = tf.concat([[passes], tf.ones([tf.rank(x) - 1], tf.int32)], axis=0)
             tiled = tf.tile(x, multiples)
             first = _moments(model(tiled, training=training))
             arrays = [
-                tf.TensorArray(t.dtype, size=steps, element_shape=t.shape).write(0, t)
+                tf.TensorArray(t.dtype, size=steps, infer_shape=False).write(0, t)
                 for t in first
                 if t is not None
             ]
@@ -112,8 +112,8 @@ def _compiled_passes(model, passes: int, training: bool):
             stacked = [array.concat() for array in arrays]
             return stacked[0], (stacked[1] if len(stacked) > 1 else None)
 
-        cache[key] = run
-    return cache[key]
+        cache[training] = run
+    return cache[training]
 
 
 def _check_inputs(model, x) -> tf.Tensor:
@@ -170,12 +170,12 @@ def mc_predict(
     passes_cap = max(1, min(num_samples, max_rows // batch))
     steps = math.ceil(num_samples / passes_cap)
     passes = math.ceil(num_samples / steps)  # balance the steps: at most steps - 1 extra passes
-    run = _compiled_passes(model, passes, bool(training))
+    run = _compiled_passes(model, bool(training))
 
     means, variances = [], []
     for start in range(0, n, batch):
         chunk = x[start : start + batch]
-        mean, variance = run(chunk, tf.constant(steps))
+        mean, variance = run(chunk, tf.constant(passes), tf.constant(steps))
         shape = (steps * passes, int(chunk.shape[0]))
         means.append(mean.numpy().reshape(shape + tuple(mean.shape[1:]))[:num_samples])
         if variance is not None:

@@ -113,3 +113,23 @@ def test_save_and_load_round_trip_keeps_layers_and_weights(tmp_path):
     set_seed(3)
     b = loaded(x).numpy()
     np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_concrete_dropout_trains_without_nans_and_keeps_a_valid_rate():
+    from bdl_tf.datasets import toy_regression
+    from bdl_tf.heads import NormalHead, negative_log_likelihood
+
+    data = toy_regression(n_train=50, seed=0)
+    model = keras.Sequential(
+        [
+            keras.layers.Dense(32, "relu", input_shape=(1,)),
+            ConcreteDropout(keras.layers.Dense(32, "relu"), n_train=50),
+            ConcreteDropout(keras.layers.Dense(2), n_train=50),
+            NormalHead(1),
+        ]
+    )
+    model.compile(keras.optimizers.Adam(3e-3), negative_log_likelihood)
+    history = model.fit(data.x_train, data.y_train, epochs=30, batch_size=64, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))  # the RelaxedBernoulli sampler gave NaN by epoch 7
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert all(0.0 < float(layer.rate) < 1.0 for layer in model.layers if isinstance(layer, ConcreteDropout))
