@@ -5,10 +5,11 @@ Each command is a subparser; add new ones (build, grade, release...) next to ``r
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from course.runner import format_table, run_notebook
+from course.runner import QUICK_ENV_VAR, format_table, run_notebook
 from course.syllabus import REPO_ROOT, find_notebook, notebook_paths
 
 
@@ -32,7 +33,13 @@ def _positive_int(text: str) -> int:
 
 def _run(args) -> int:
     notebooks = [_resolve(name) for name in args.notebooks] if args.notebooks else notebook_paths()
-    mode = "quick (BDL_TF_QUICK=1)" if args.quick else "as the environment says (BDL_TF_QUICK)"
+    inherited = os.environ.get(QUICK_ENV_VAR)
+    if args.quick:
+        mode = f"{QUICK_ENV_VAR}=1 (--quick)"
+    elif inherited:
+        mode = f"{QUICK_ENV_VAR}={inherited} (inherited)"
+    else:
+        mode = "full"
     print(f"running {len(notebooks)} notebook(s) in fresh kernels on {sys.executable}; mode: {mode}", flush=True)
     results = []
     for number, notebook in enumerate(notebooks, start=1):
