@@ -1,0 +1,71 @@
+"""Student self-check: ``check("vae.kl", kl_to_standard_normal)`` after each graded question.
+
+It runs your function on the question's public cases and either prints that they all pass or
+raises ``AssertionError`` saying what is wrong (wrong shape, wrong sign, off by a factor, NaN, a
+known mistake such as averaging the logits instead of the probabilities). Grading runs the same
+cases plus hidden ones, so passing here is necessary, not sufficient.
+"""
+from __future__ import annotations
+
+from course.checks import (
+    aleatoric_epistemic,
+    approximate_inference,
+    autoencoders,
+    bayes,
+    conditional_vae,
+    mc_dropout,
+    vae,
+    why_uncertainty,
+)
+from course.checks.cases import Question
+from course.checks.diagnose import describe, evaluate
+from course.checks.expected import public
+
+__all__ = ["EXERCISES", "QUESTIONS", "check", "exercise_of", "question"]
+
+TOPICS = (bayes, why_uncertainty, approximate_inference, mc_dropout, aleatoric_epistemic, autoencoders, vae, conditional_vae)
+"""The public case modules, one per exercise, in lecture order."""
+
+EXERCISES: dict[str, tuple[Question, ...]] = {topic.EXERCISE: topic.QUESTIONS for topic in TOPICS}
+"""Exercise name (``"07_vae"``) -> its questions, in notebook order."""
+
+QUESTIONS: dict[str, Question] = {q.grade_id: q for questions in EXERCISES.values() for q in questions}
+"""Every graded question by id."""
+
+_EXERCISE_OF = {q.grade_id: name for name, questions in EXERCISES.items() for q in questions}
+
+
+def question(grade_id: str) -> Question:
+    """The question called ``grade_id``; a ValueError lists the known ids otherwise."""
+    try:
+        return QUESTIONS[grade_id]
+    except KeyError:
+        raise ValueError(f"unknown question {grade_id!r}; known questions: {', '.join(QUESTIONS)}") from None
+
+
+def exercise_of(grade_id: str) -> str:
+    """The exercise notebook (``"07_vae"``) that asks question ``grade_id``."""
+    return _EXERCISE_OF[question(grade_id).grade_id]
+
+
+def check(grade_id: str, function) -> None:
+    """Run ``function`` on the public cases of question ``grade_id``.
+
+    Prints a line when every case passes; raises AssertionError naming the first failing case,
+    what looks wrong, the arguments, the expected values and yours.
+    """
+    spec = question(grade_id)
+    if not callable(function):
+        raise TypeError(f"check({grade_id!r}, ...) takes your function itself (no parentheses), got {type(function).__name__}")
+    expected = public(exercise_of(grade_id))[grade_id]
+    total = len(spec.cases)
+    for number, (case, wanted) in enumerate(zip(spec.cases, expected), start=1):
+        verdict = evaluate(spec, function, case, wanted)
+        if verdict.passed:
+            continue
+        message = f"{grade_id}, public case {number} of {total}: {verdict.diagnosis}"
+        if verdict.error is None:
+            arguments = ", ".join(f"{name}={describe(value)}" for name, value in case.inputs.items())
+            message += f"\n  arguments: {arguments}\n  expected:  {describe(wanted.value)}\n  yours:     {describe(verdict.output)}"
+        raise AssertionError(message) from verdict.error
+    print(f"{grade_id}: all {total} public cases pass. Grading also runs hidden cases.")

@@ -1,0 +1,47 @@
+"""Public cases of exercise 02 (why uncertainty): softmax, entropy, expected calibration error."""
+import numpy as np
+
+from course.checks.cases import Question, case, probabilities, wave
+
+EXERCISE = "02_why_uncertainty"
+
+
+def _labels(probs: np.ndarray, every: int) -> np.ndarray:
+    """Labels that agree with the most probable class except for every ``every``-th example."""
+    predicted = probs.argmax(axis=-1)
+    wrong = np.arange(len(predicted)) % every == 0
+    return np.where(wrong, (predicted + 1) % probs.shape[-1], predicted)
+
+
+_PROBS_A = probabilities(12, 3, phase=0.2, sharpness=3.0)
+_PROBS_B = probabilities(40, 4, phase=1.1, sharpness=4.0)
+
+QUESTIONS = (
+    Question(
+        "why.softmax",
+        (
+            case(logits=wave(4, 3, scale=3.0)),
+            case(logits=np.array([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0]])),
+            case(logits=wave(5, phase=0.7)),
+        ),
+        nan_hint="exp overflows for large logits: subtract the largest logit first (softmax does not change)",
+    ),
+    Question(
+        "why.entropy",
+        (
+            case(probs=probabilities(4, 3, phase=0.4)),
+            case(probs=np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])),
+            case(probs=np.full((1, 4), 0.25)),
+        ),
+        nan_hint="0 log 0 counts as 0: skip zero probabilities (np.where, or scipy.special.xlogy)",
+    ),
+    Question(
+        "why.ece",
+        (
+            case(labels=_labels(_PROBS_A, 4), probs=_PROBS_A, n_bins=5),
+            case(labels=_labels(_PROBS_B, 3), probs=_PROBS_B, n_bins=10),
+            case(labels=_labels(_PROBS_B, 5), probs=_PROBS_B, n_bins=3),
+        ),
+        nan_hint="skip empty bins (0 / 0)",
+    ),
+)

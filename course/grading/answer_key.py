@@ -1,0 +1,159 @@
+"""The answer key: reference implementations, known mistakes and hidden cases, and the expected data made from them.
+
+They live in ``course/grading/hidden/<topic>.py`` (one file per exercise, named like its public module
+in ``course.checks``). That folder is not a Python package, so it is never installed with the course,
+and ``python -m course release`` leaves it out: references and hidden cases never reach students.
+
+The references call the library (``bdl_tf``), TensorFlow Probability, Keras, scikit-learn or SciPy
+wherever these compute the quantity; expected values are never typed in by hand.
+``python -m course build`` runs them on every case and stores the results (see
+:mod:`course.checks.expected`), so neither the students' self-check nor the grader needs them or
+TensorFlow at run time.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from course.checks import EXERCISES, TOPICS
+from course.checks.cases import Case, Question
+from course.checks.expected import PUBLIC_DIR, Expected, read, write
+
+HIDDEN_DIR = Path(__file__).resolve().parent / "hidden"
+HIDDEN_EXPECTED_DIR = HIDDEN_DIR / "expected"
+
+
+class AnswerKeyMissing(FileNotFoundError):
+    """The hidden folder is absent: this is a student release, not the instructors' repository."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How one question is graded: the reference, plausible wrong answers (message, function) and hidden cases."""
+
+    reference: Callable
+    mistakes: tuple[tuple[str, Callable], ...] = ()
+    hidden: tuple[Case, ...] = ()
+
+
+def _topic_file(exercise: str) -> Path:
+    for topic in TOPICS:
+        if topic.EXERCISE == exercise:
+            return HIDDEN_DIR / f"{topic.__name__.rsplit('.', 1)[1]}.py"
+    raise ValueError(f"unknown exercise {exercise!r}; known: {', '.join(EXERCISES)}")
+
+
+@lru_cache(maxsize=None)
+def answers(exercise: str) -> dict[str, Answer]:
+    """The answer key of ``exercise``: ``{grade_id: Answer}``."""
+    path = _topic_file(exercise)
+    if not path.is_file():
+        raise AnswerKeyMissing(
+            f"the answer key {path} is missing: grade from the instructors' repository, not from a student release"
+        )
+    spec = importlib.util.spec_from_file_location(f"course_answer_key_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    missing = {q.grade_id for q in EXERCISES[exercise]} - set(module.ANSWERS)
+    if missing:
+        raise ValueError(f"{path} has no answer for {', '.join(sorted(missing))}")
+    return module.ANSWERS
+
+
+def _same(a, b) -> bool:
+    a_parts = a if isinstance(a, tuple) else (a,)
+    b_parts = b if isinstance(b, tuple) else (b,)
+    if len(a_parts) != len(b_parts):
+        return False
+    for x, y in zip(a_parts, b_parts):
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if x.shape != y.shape or not np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True):
+            return False
+    return True
+
+
+def _normalised(question: Question, value):
+    """Reference outputs as plain floats/arrays (tensors converted), tuples for multi-output questions."""
+    if question.outputs:
+        return tuple(np.asarray(item) for item in value)
+    return np.asarray(value)
+
+
+def expected_for(question: Question, answer: Answer, cases) -> tuple[Expected, ...]:
+    """Run the reference and every mistake on ``cases``; a mistake that happens to be right on a
+    case is left out for that case (it cannot be told apart there)."""
+    entries = []
+    for case in cases:
+        value = _normalised(question, answer.reference(*case.arguments()))
+        mistakes = []
+        for message, mistake in answer.mistakes:
+            with np.errstate(all="ignore"):
+                wrong = _normalised(question, mistake(*case.arguments()))
+            if not _same(wrong, value):
+                mistakes.append((message, wrong))
+        entries.append(Expected(value, tuple(mistakes)))
+    return tuple(entries)
+
+
+def tables(exercise: str) -> tuple[dict, dict]:
+    """``(public, hidden)`` expected tables of ``exercise``, freshly computed by the references."""
+    key = answers(exercise)
+    public_table, hidden_table = {}, {}
+    for question in EXERCISES[exercise]:
+        answer = key[question.grade_id]
+        public_table[question.grade_id] = expected_for(question, answer, question.cases)
+        hidden_table[question.grade_id] = expected_for(question, answer, answer.hidden)
+    return public_table, hidden_table
+
+
+def data_paths(exercise: str) -> tuple[Path, Path]:
+    """Where the public and the hidden expected data of ``exercise`` are stored."""
+    return PUBLIC_DIR / f"{exercise}.json", HIDDEN_EXPECTED_DIR / f"{exercise}.json"
+
+
+def write_expected() -> list[Path]:
+    """Recompute and write the expected data of every exercise; returns the files written."""
+    written = []
+    for exercise in EXERCISES:
+        for table, path in zip(tables(exercise), data_paths(exercise)):
+            write(path, table)
+            written.append(path)
+    return written
+
+
+def _tables_equal(stored: dict, fresh: dict) -> bool:
+    if stored.keys() != fresh.keys():
+        return False
+    for grade_id, entries in fresh.items():
+        old = stored[grade_id]
+        if len(old) != len(entries):
+            return False
+        for a, b in zip(old, entries):
+            if not _same(a.value, b.value) or [m for m, _ in a.mistakes] != [m for m, _ in b.mistakes]:
+                return False
+            if not all(_same(x, y) for (_, x), (_, y) in zip(a.mistakes, b.mistakes)):
+                return False
+    return True
+
+
+def stale_expected() -> list[Path]:
+    """The expected-data files that are missing or differ from what the references compute now."""
+    stale = []
+    for exercise in EXERCISES:
+        for table, path in zip(tables(exercise), data_paths(exercise)):
+            if not path.is_file() or not _tables_equal(read(path), table):
+                stale.append(path)
+    return stale
+
+
+def hidden_expected(exercise: str) -> dict[str, tuple[Expected, ...]]:
+    """The stored expected answers of the hidden cases of ``exercise``."""
+    path = data_paths(exercise)[1]
+    if not path.is_file():
+        raise AnswerKeyMissing(f"{path} is missing: run 'python -m course build' in the instructors' repository")
+    return read(path)
