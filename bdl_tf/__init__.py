@@ -12,13 +12,15 @@
     split = bdl_tf.mc_predict(model, x_test, num_samples=200).regression()
     split.mean, split.aleatoric, split.epistemic
 
-Submodules: ``metrics``, ``uncertainty``, ``datasets``, ``plots`` (import it explicitly).
+Submodules: ``metrics``, ``uncertainty``, ``datasets``, ``inference`` (exact, MCMC, VI), ``vae``
+(autoencoders, VAEs, CVAEs), ``plots`` (import it explicitly).
 """
-from bdl_tf import datasets, metrics, uncertainty
+from bdl_tf import datasets, inference, metrics, uncertainty, vae
 from bdl_tf._config import by_mode, quick_mode, runtime_summary, set_seed
 from bdl_tf.heads import BernoulliHead, CategoricalHead, NormalHead, negative_log_likelihood
 from bdl_tf.layers import ConcreteDropout, MCDropout, MCSpatialDropout1D, MCSpatialDropout2D, MCSpatialDropout3D
 from bdl_tf.regularization import dropout_weight_decay, kl_weight, model_precision
+from bdl_tf.saving import load_model, save_model
 from bdl_tf.sampling import MCPrediction, mc_predict
 
 __version__ = "0.1.0"
@@ -36,6 +38,8 @@ __all__ = [
     "__version__",
     "by_mode",
     "datasets",
+    "inference",
+    "load_model",
     "dropout_weight_decay",
     "kl_weight",
     "mc_predict",
@@ -43,7 +47,9 @@ __all__ = [
     "model_precision",
     "negative_log_likelihood",
     "quick_mode",
+    "save_model",
     "runtime_summary",
     "set_seed",
     "uncertainty",
+    "vae",
 ]

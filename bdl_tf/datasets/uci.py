@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +27,13 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from bdl_tf.datasets._cache import default_cache_dir, fetch_url
+
 __all__ = [
     "UCI_BASE_URL",
     "UCI_DATASET_NAMES",
     "UCIDataset",
     "UCISplit",
-    "default_cache_dir",
     "load_uci",
     "load_uci_folder",
 ]
@@ -226,23 +226,15 @@ def load_uci_folder(path) -> UCIDataset:
     )
 
 
-def _fetch_url(url: str) -> bytes:
-    """Download ``url`` and return its bytes (the default ``fetch`` of ``load_uci``)."""
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - fixed https URL
-        return response.read()
 
 
-def default_cache_dir() -> Path:
-    """``$BDL_TF_CACHE/uci`` if that variable is set, else ``~/.cache/bdl_tf/uci``."""
-    root = os.environ.get("BDL_TF_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "bdl_tf") / "uci"
 
 
 def load_uci(name: str, cache_dir=None, fetch: Callable[[str], bytes] | None = None) -> UCIDataset:
     """Load a benchmark data set by name, downloading it once into a cache.
 
     The files come from ``{UCI_BASE_URL}/{name}/data/`` and are kept in ``cache_dir/name``
-    (default: ``default_cache_dir()``). A folder is only put in the cache once every file is
+    (default: ``default_cache_dir("uci")``). A folder is only put in the cache once every file is
     there and the whole folder has passed ``load_uci_folder``'s checks, so an interrupted or broken
     download is never mistaken for a data set.
 
@@ -258,8 +250,8 @@ def load_uci(name: str, cache_dir=None, fetch: Callable[[str], bytes] | None = N
         raise TypeError(f"cache_dir must be a str or os.PathLike, got {type(cache_dir).__name__}")
     if fetch is not None and not callable(fetch):
         raise TypeError(f"fetch must be a callable fetch(url) -> bytes, got {type(fetch).__name__}")
-    fetch = fetch or _fetch_url
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    fetch = fetch or fetch_url
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir("uci")
     target = cache / name
     if target.is_dir():
         return load_uci_folder(target)
