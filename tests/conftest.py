@@ -1,11 +1,5 @@
-"""Shared test set-up: quick mode on, TensorFlow quiet, and a fresh seed for every test."""
-import os
-
-os.environ.setdefault("BDL_TF_QUICK", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("MPLBACKEND", "Agg")
-
-import pytest  # noqa: E402
+"""Shared test set-up: a fresh seed for every test (quick mode and quiet TF: ../conftest.py)."""
+import pytest
 
 
 @pytest.fixture(autouse=True)
