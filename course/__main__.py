@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from course.commands import add_commands
 from course.runner import QUICK_ENV_VAR, format_table, run_notebook
 from course.syllabus import REPO_ROOT, find_notebook, notebook_paths
 
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=_positive_int, default=600, help="seconds allowed per cell (default 600)")
     run.add_argument("--build-dir", default="build", help="where executed copies and HTML go (default build/)")
     run.set_defaults(handler=_run)
+    add_commands(commands)  # build, grade, release
     return parser
 
 

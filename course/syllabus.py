@@ -84,36 +84,44 @@ NOTEBOOKS: tuple[LectureNotebook, ...] = (
         "notebooks/01_bayes.ipynb", "Going full Bayesian: Bayes' theorem, posteriors and predictions",
         ("bayes_theorem", "posterior_terms", "map_vs_posterior", "weight_distributions", "bayesian_nn",
          "intractable_evidence"),
+        exercise="exercises/01_bayes.ipynb",
     ),
     LectureNotebook(
         "notebooks/02_why_uncertainty.ipynb", "Why uncertainty: confidently wrong on what it never saw",
         ("black_box", "dog_breed", "uses_of_uncertainty", "not_sure"),
+        exercise="exercises/02_why_uncertainty.ipynb",
     ),
     LectureNotebook(
         "notebooks/03_approximate_inference.ipynb", "Approximate inference: MCMC vs variational inference",
         ("mcmc", "variational_inference"),
+        exercise="exercises/03_approximate_inference.ipynb",
     ),
     LectureNotebook(
         "notebooks/04_mc_dropout.ipynb", "Dropout and Monte Carlo dropout",
         ("dropout_regulariser", "redundant_representations", "dropout_ensemble", "dropout_bernoulli_vi",
          "mc_dropout_test_time", "mc_dropout_predictive"),
+        exercise="exercises/04_mc_dropout.ipynb",
     ),
     LectureNotebook(
         "notebooks/05_aleatoric_epistemic.ipynb", "Aleatoric and epistemic uncertainty",
         ("aleatoric_epistemic",),
+        exercise="exercises/05_aleatoric_epistemic.ipynb",
     ),
     LectureNotebook(
         "notebooks/06_autoencoders.ipynb", "Autoencoders",
         ("autoencoder",),
+        exercise="exercises/06_autoencoders.ipynb",
     ),
     LectureNotebook(
         "notebooks/07_vae.ipynb", "Variational autoencoders",
         ("vae_goal", "vae_encoder", "vae_intractable_likelihood", "elbo_derivation", "kl_unit_gaussian",
          "gaussian_decoder", "reparameterisation", "prior_sampling", "latent_traversals", "ae_vs_vae"),
+        exercise="exercises/07_vae.ipynb",
     ),
     LectureNotebook(
         "notebooks/08_conditional_vae.ipynb", "Conditional VAEs and applications",
         ("conditional_vae", "vae_applications"),
+        exercise="exercises/08_conditional_vae.ipynb",
     ),
 )
 

@@ -1,0 +1,75 @@
+"""The exercise commands of ``python -m course``: build, grade, release.
+
+Each handler imports what it needs when it runs, so ``python -m course run`` stays light.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    return parse
+
+
+def _build(args) -> int:
+    from course import exercises
+    from course.grading import answer_key
+
+    if args.check:
+        stale = exercises.stale() + answer_key.stale_expected()
+        for path in stale:
+            print(f"out of date: {path}")
+        print("exercises and expected data are up to date" if not stale else "run 'python -m course build'")
+        return 1 if stale else 0
+    for path in exercises.build() + answer_key.write_expected():
+        print(f"wrote {path}")
+    return 0
+
+
+def _grade(args) -> int:
+    from course.grading.grader import grade
+    from course.grading.report import summary, write_csv
+
+    rows = grade(args.path, timeout=args.timeout, case_timeout=args.case_timeout, quick=args.quick,
+                 execute=not args.no_execute, progress=lambda line: print(line, flush=True))
+    write_csv(rows, args.out)
+    print(summary(rows))
+    print(f"{len(rows)} rows written to {args.out}")
+    return 0
+
+
+def _release(args) -> int:
+    from course.release import release
+
+    for path in release(args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def add_commands(commands) -> None:
+    """Register build, grade and release on the ``python -m course`` subparsers."""
+    build = commands.add_parser("build", help="write exercises/ and the expected data from solutions/ and the answer key")
+    build.add_argument("--check", action="store_true", help="only check that they are up to date; exit 1 if not")
+    build.set_defaults(handler=_build)
+
+    grade = commands.add_parser("grade", help="autograde a submitted notebook or a folder of them into a CSV table")
+    grade.add_argument("path", type=Path, help="a notebook, or a folder: PATH/<student>/*.ipynb or PATH/<student>.ipynb")
+    grade.add_argument("--out", type=Path, default=Path("grades.csv"), help="the CSV table to write (default grades.csv)")
+    grade.add_argument("--timeout", type=_positive(int), default=120, help="seconds per notebook cell (default 120)")
+    grade.add_argument("--case-timeout", type=_positive(float), default=30.0,
+                       help="seconds per call of an answer on one test case (default 30)")
+    grade.add_argument("--quick", action="store_true", help="run the notebooks with BDL_TF_QUICK=1")
+    grade.add_argument("--no-execute", action="store_true",
+                       help="skip running each notebook in a kernel; only run the answer cells (fast re-grading)")
+    grade.set_defaults(handler=_grade)
+
+    release = commands.add_parser("release", help="write the student release (no solutions, no hidden cases) to OUT")
+    release.add_argument("out", type=Path, help="a new or empty folder")
+    release.set_defaults(handler=_release)
