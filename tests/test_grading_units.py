@@ -1,0 +1,158 @@
+"""Grader parts: the tampering scan, reading a submission against its template, finding students,
+and the worker's limits (load timeout, crash, hang past the alarm, patched modules)."""
+import nbformat
+import numpy as np
+import pytest
+
+from course.grading import scoring
+from course.grading.grader import find_submissions, grade
+from course.grading.session import CaseTimeout, Guard, time_limit
+from course.grading.submission import identify, load_template, responses
+from course.grading.tampering import scan
+from course.syllabus import REPO_ROOT
+
+TEMPLATE = load_template(REPO_ROOT / "exercises" / "05_aleatoric_epistemic.ipynb")
+
+
+@pytest.mark.parametrize(
+    "source, finding",
+    [
+        ("check = lambda *args: None", "rebinds check (assignment)"),
+        ("def check(grade_id, function):\n    pass", "rebinds check (def)"),
+        ("from course.checks import check as _c\ncheck = _c", "rebinds check (assignment)"),
+        ("import course.checks as cc\ncc.check = print", "changes cc.check"),
+        ("from course import checks\nsetattr(checks, 'check', print)", "setattr() on checks"),
+        ("import sys\nsys.modules['course.checks'] = None", "writes into sys.modules"),
+        ("globals()['check'] = print", "rebinds check through globals()"),
+        ("check.__code__ = (lambda g, f: None).__code__", "changes check.__code__"),
+        ("def g():\n    global check\n    check = print", "rebinds check (assignment)"),
+        ("for check in range(3):\n    pass", "rebinds check (loop variable)"),
+        ("from os import path as check", "rebinds check (from os import path)"),
+    ],
+)
+def test_the_scan_finds_redefinitions_of_check(source, finding):
+    findings = scan(["import numpy as np\nfrom course.checks import check", source])
+    assert list(findings) == [1] and finding in findings[1][0], findings
+
+
+def test_the_scan_leaves_ordinary_code_alone():
+    harmless = [
+        "import numpy as np\nfrom course.checks import check",
+        "def f(x):\n    check = x > 0  # a local variable\n    return check",
+        "%matplotlib inline\nresult = [check for check in range(3)]",
+        "np.random.seed(0)\nclass A:\n    check = 1",
+        "def broken(:\n",  # not Python: cannot run, so cannot redefine anything
+        'check("vae.kl", f)',
+    ]
+    assert scan(harmless) == {}
+
+
+def _exercise():
+    return nbformat.read(REPO_ROOT / "solutions" / "05_aleatoric_epistemic.ipynb", as_version=4)
+
+
+def _by(notebook, key, value):
+    return next(c for c in notebook.cells if c.metadata.get("bdl_tf", {}).get(key) == value)
+
+
+def test_points_come_from_the_template_and_a_solution_has_no_problems():
+    notebook = _exercise()
+    _by(notebook, "grade_id", "uncertainty.gaussian_nll").metadata["bdl_tf"]["points"] = 100
+    found = responses(notebook, TEMPLATE)
+    assert [r.problem for r in found] == [None] * 5
+    assert [r.slot.points for r in found] == [2, 3, 2, 2, 3]
+
+
+def test_structural_problems_are_named():
+    notebook = _exercise()
+    notebook.cells.remove(_by(notebook, "check", "uncertainty.gaussian_nll"))
+    _by(notebook, "check", "uncertainty.heteroscedastic_loss").source += "\nprint('extra')"
+    _by(notebook, "grade_id", "uncertainty.expected_entropy").source = "%time x = 1\ndef expected_entropy(p):\n    return p"
+    _by(notebook, "grade_id", "uncertainty.mutual_information").source = "def mutual_information(p:\n    return p"
+    problems = {r.slot.grade_id: r.problem for r in responses(notebook, TEMPLATE)}
+    assert problems["uncertainty.gaussian_nll"] == "the self-check cell was deleted or edited"
+    assert problems["uncertainty.heteroscedastic_loss"] == "the self-check cell was deleted or edited"
+    assert problems["uncertainty.expected_entropy"] is None  # magics are understood
+    assert problems["uncertainty.mutual_information"].startswith("the answer cell has a syntax error (line 1")
+    assert problems["uncertainty.regression_split"] is None
+
+
+def test_a_redefinition_zeroes_the_questions_whose_self_check_comes_after_it():
+    notebook = _exercise()
+    _by(notebook, "grade_id", "uncertainty.expected_entropy").source += "\ncheck = lambda *args: None"
+    problems = [r.problem for r in responses(notebook, TEMPLATE)]
+    assert problems[:2] == [None, None]
+    assert all(p and "redefines the self-check" in p for p in problems[2:])
+
+
+def test_exercise_and_student_are_found_from_metadata_file_and_folder(tmp_path):
+    names = ["01_bayes", "05_aleatoric_epistemic"]
+    assert identify(_exercise(), tmp_path / "whatever.ipynb", names) == "05_aleatoric_epistemic"
+    assert identify(None, tmp_path / "Copy of 01_bayes.ipynb", names) == "01_bayes"
+    assert identify(None, tmp_path / "homework.ipynb", names) is None
+    for relative in ("alice/01_bayes.ipynb", "bob.ipynb", "carol/sub/x.ipynb", "dave/.ipynb_checkpoints/01_bayes.ipynb"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("{}")
+    assert [(s, p.relative_to(tmp_path).as_posix()) for s, p in find_submissions(tmp_path)] == [
+        ("alice", "alice/01_bayes.ipynb"), ("bob", "bob.ipynb"), ("carol", "carol/sub/x.ipynb")]
+    assert find_submissions(tmp_path / "alice" / "01_bayes.ipynb")[0][0] == "alice"
+    with pytest.raises(FileNotFoundError):
+        find_submissions(tmp_path / "missing")
+
+
+def test_guard_restores_patched_modules_but_not_new_submodule_imports():
+    guard = Guard()
+    original = np.allclose
+    np.allclose = lambda *args, **kwargs: True
+    try:
+        assert guard.restore() == ["numpy.allclose"]
+    finally:
+        np.allclose = original
+    assert np.allclose is original and guard.restore() == []
+
+
+def test_time_limit_interrupts_a_loop_even_one_that_catches_exceptions():
+    with pytest.raises(CaseTimeout):
+        with time_limit(0.2):
+            while True:
+                try:
+                    sum(range(1000))
+                except Exception:  # noqa: BLE001 - what a student might write
+                    pass
+
+
+_HOSTILE = {
+    # question -> answer-cell source; each breaks only its own question
+    "crash_on_load": ("uncertainty.gaussian_nll", "import os\nos._exit(1)\n"
+                      "def gaussian_nll(y, mean, variance):\n    return 0.0"),
+    "patches_numpy": ("uncertainty.heteroscedastic_loss", "np.allclose = lambda *args, **kwargs: True\n"
+                      "def heteroscedastic_loss(y, mean, log_variance):\n    return 0.0"),
+    "patches_when_called": ("uncertainty.expected_entropy", "def expected_entropy(prob_samples):\n"
+                            "    np.isfinite = lambda x: True\n    return np.zeros(prob_samples.shape[1])"),
+    "ignores_alarm": ("uncertainty.mutual_information", "import signal\n\ndef mutual_information(prob_samples):\n"
+                      "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    while True:\n        pass"),
+    "slow_cell": ("uncertainty.regression_split", "import time\ntime.sleep(60)\n"
+                  "def regression_uncertainty(mean_samples, variance_samples):\n    return mean_samples, variance_samples"),
+}
+
+
+def test_the_worker_survives_hostile_answers(tmp_path, monkeypatch):
+    monkeypatch.setattr(scoring, "STALL_GRACE", 2)
+    for student, (grade_id, source) in _HOSTILE.items():
+        notebook = _exercise()
+        _by(notebook, "grade_id", grade_id).source = source
+        (tmp_path / student).mkdir()
+        nbformat.write(notebook, tmp_path / student / "05_aleatoric_epistemic.ipynb")
+    rows = grade(tmp_path, execute=False, timeout=3, case_timeout=2)
+    expected = {
+        "crash_on_load": "the answer cell crashed the grading process",
+        "patches_numpy": "the answer cell changed numpy.allclose",
+        "patches_when_called": "public case 1 of 2: the function changed numpy.isfinite",
+        "ignores_alarm": "public case 1 of 2: the function hung the grading process (killed after 5 s)",
+        "slow_cell": "the answer cell did not finish within 3 s",
+    }
+    for row in rows:
+        if row.question == _HOSTILE[row.student][0]:
+            assert row.points == 0 and row.reason == expected[row.student], row
+        else:
+            assert row.points == row.max_points > 0, row
