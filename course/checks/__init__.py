@@ -45,7 +45,8 @@ def question(grade_id: str) -> Question:
 
 def exercise_of(grade_id: str) -> str:
     """The exercise notebook (``"07_vae"``) that asks question ``grade_id``."""
-    return _EXERCISE_OF[question(grade_id).grade_id]
+    question(grade_id)  # a clear error for unknown ids
+    return _EXERCISE_OF[grade_id]
 
 
 def check(grade_id: str, function) -> None:

@@ -86,11 +86,9 @@ def diagnose(question: Question, output, expected: Expected) -> str | None:
         if all(_close(question, got, bad) for got, bad in zip(parts, _as_parts(question, wrong))):
             return message
     names = question.outputs or ("",)
-    for name, got, want in zip(names, parts, wanted):
-        if not _close(question, got, want):
-            prefix = f"the {name} (item {names.index(name) + 1} of the returned tuple): " if name else ""
-            return prefix + _describe_difference(question, got, np.asarray(want))
-    return None  # unreachable: some part differs
+    index, got, want = next((i, g, w) for i, (g, w) in enumerate(zip(parts, wanted)) if not _close(question, g, w))
+    prefix = f"the {names[index]} (item {index + 1} of the returned tuple): " if question.outputs else ""
+    return prefix + _describe_difference(question, got, np.asarray(want))
 
 
 def _as_parts(question: Question, value) -> tuple:
