@@ -18,7 +18,7 @@ from course.grading.grader import grade
 from course.grading.report import COLUMNS, read_csv
 from course.syllabus import REPO_ROOT
 
-TIMEOUT, CASE_TIMEOUT = 20, 5
+TIMEOUT, CASE_TIMEOUT = 10, 5  # the slowest exercise cell (imports) takes under half a second
 
 
 def _solution(name):

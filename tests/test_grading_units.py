@@ -137,7 +137,7 @@ _HOSTILE = {
 
 
 def test_the_worker_survives_hostile_answers(tmp_path, monkeypatch):
-    monkeypatch.setattr(scoring, "STALL_GRACE", 2)
+    monkeypatch.setattr(scoring, "STALL_GRACE", 3)
     for student, (grade_id, source) in _HOSTILE.items():
         notebook = _exercise()
         _by(notebook, "grade_id", grade_id).source = source
@@ -148,7 +148,7 @@ def test_the_worker_survives_hostile_answers(tmp_path, monkeypatch):
         "crash_on_load": "the answer cell crashed the grading process",
         "patches_numpy": "the answer cell changed numpy.allclose",
         "patches_when_called": "public case 1 of 2: the function changed numpy.isfinite",
-        "ignores_alarm": "public case 1 of 2: the function hung the grading process (killed after 5 s)",
+        "ignores_alarm": "public case 1 of 2: the function hung the grading process (killed after 6 s)",
         "slow_cell": "the answer cell did not finish within 3 s",
     }
     for row in rows:

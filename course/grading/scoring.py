@@ -20,7 +20,7 @@ from course.grading.answer_key import answers
 from course.grading.execute import child_environment
 
 STARTUP_TIMEOUT = 600
-"""Seconds a worker may take before its first line (imports on a busy machine)."""
+"""Seconds a worker may take before its first line (imports and collection on a busy machine)."""
 STALL_GRACE = 30
 """Seconds of silence beyond the worker's own time limits after which it is taken to hang, and killed."""
 

@@ -1,7 +1,7 @@
 """The grading worker process: ``python -m course.grading.worker MANIFEST RESULTS``.
 
 Runs the pytest suite :mod:`course.grading.suite` over the manifest's (submission, question) pairs
-and appends JSON lines to RESULTS: ``ready`` once set up, ``load`` before an answer cell runs,
+and appends JSON lines to RESULTS: ``ready`` once the cases are collected, ``load`` before an answer cell runs,
 ``start`` before each case, ``result`` after it, ``done`` at the end. The parent (:mod:`course.grading.scoring`) reads
 them as they come, so it knows what a crash or a hang interrupted.
 """
@@ -29,6 +29,9 @@ class Reporter:
     def _task(item) -> session.Task:
         return item.callspec.params["task"]
 
+    def pytest_collection_finish(self, session):
+        self.log.write({"event": "ready"})  # from here on, the parent's stall watchdog applies
+
     def pytest_runtest_setup(self, item):
         task = self._task(item)
         self.log.write({"event": "start", "key": task.key, "grade_id": task.grade_id, "case": task.case, "label": task.label})
@@ -53,7 +56,6 @@ def main(argv=None) -> int:
     log = session.Log(results_path)
     try:
         session.start(session.Session(manifest, log))
-        log.write({"event": "ready"})
         code = pytest.main(
             [str(SUITE), "-q", "-p", "no:cacheprovider", "-c", str(ini), "--rootdir", str(workdir), "-W", "ignore"],
             plugins=[Reporter(log)],
