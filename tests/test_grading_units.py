@@ -128,7 +128,7 @@ _HOSTILE = {
     "patches_numpy": ("uncertainty.heteroscedastic_loss", "np.allclose = lambda *args, **kwargs: True\n"
                       "def heteroscedastic_loss(y, mean, log_variance):\n    return 0.0"),
     "patches_when_called": ("uncertainty.expected_entropy", "def expected_entropy(prob_samples):\n"
-                            "    np.isfinite = lambda x: True\n    return np.zeros(prob_samples.shape[1])"),
+                            "    np.isfinite = lambda x: True\n    raise ValueError('and then fails')"),
     "ignores_alarm": ("uncertainty.mutual_information", "import signal\n\ndef mutual_information(prob_samples):\n"
                       "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    while True:\n        pass"),
     "slow_cell": ("uncertainty.regression_split", "import time\ntime.sleep(60)\n"

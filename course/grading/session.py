@@ -192,12 +192,13 @@ class Session:
         return functions
 
     def _call(self, function, arguments):
-        with time_limit(self.case_timeout):
-            output = function(*arguments)
-        changed = self.guard.restore()
-        if changed:
-            raise Tampering(changed)
-        return output
+        try:
+            with time_limit(self.case_timeout):
+                return function(*arguments)
+        finally:  # also when the answer raised or timed out: its changes are undone and its own
+            changed = self.guard.restore()
+            if changed:
+                raise Tampering(changed)  # noqa: B012 - tampering outranks the answer's own error
 
     def run(self, task: Task) -> str | None:
         """None when ``task`` passes, SKIPPED after an earlier failure of its question, else the reason."""
