@@ -107,8 +107,9 @@ def test_pickled_distribution_lambda_needs_trust(tmp_path):
 
 
 def test_core_library_heads_round_trip(tmp_path):
-    heads = pytest.importorskip("bdl_tf.heads")
-    model = _mc_dropout_regressor(heads.NormalHead(1))
+    from bdl_tf.heads import NormalHead
+
+    model = _mc_dropout_regressor(NormalHead(1))
     loaded = _round_trip(model, tmp_path)
     x = np.ones((4, 3), np.float32)
     np.testing.assert_array_equal(_same_draws(loaded, lambda m: m(x).mean()), _same_draws(model, lambda m: m(x).mean()))

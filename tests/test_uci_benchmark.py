@@ -9,12 +9,11 @@ from scipy.stats import norm
 from bdl_tf.datasets.uci import load_uci_folder
 from bdl_tf.uci_protocol import run_benchmark
 
-ROOT = Path(__file__).resolve().parents[1]
-YACHT = ROOT.parent / "shared/data/uci/yacht"
+from shared_data import YACHT, requires_yacht
 
-pytestmark = pytest.mark.skipif(
-    not YACHT.is_dir(), reason=f"the shared Yacht fixture is absent (expected at {YACHT})"
-)
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = requires_yacht
 
 
 @pytest.fixture(scope="module")

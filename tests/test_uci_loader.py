@@ -7,11 +7,9 @@ import pytest
 
 from bdl_tf.datasets.uci import UCI_BASE_URL, load_uci, load_uci_folder
 
-YACHT = Path(__file__).resolve().parents[1].parent / "shared/data/uci/yacht"
+from shared_data import YACHT, requires_yacht
 
-pytestmark = pytest.mark.skipif(
-    not YACHT.is_dir(), reason=f"the shared Yacht fixture is absent (expected at {YACHT})"
-)
+pytestmark = requires_yacht
 
 
 @pytest.fixture
