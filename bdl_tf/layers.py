@@ -7,7 +7,6 @@ dropout and only force ``training=True``; concrete dropout learns the rate.
 """
 from __future__ import annotations
 
-import numbers
 
 import tensorflow as tf
 import tensorflow_probability as tfp

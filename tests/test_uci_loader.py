@@ -1,6 +1,5 @@
 """The UCI loader on the shared Yacht folder, on broken copies of it, and through the cache."""
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
