@@ -52,7 +52,7 @@ tf.get_logger().addFilter(_OwnRetracingFilter())
 
 __all__ = ["MCPrediction", "mc_predict", "samples_weights_per_call", "DEFAULT_MAX_ROWS"]
 
-DEFAULT_MAX_ROWS = 16_384
+DEFAULT_MAX_ROWS = 4_096
 """Rows (tiled examples) fed to the model per compiled step; bounds activations' memory."""
 
 
