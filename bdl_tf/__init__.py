@@ -17,6 +17,7 @@ Submodules: ``metrics``, ``uncertainty``, ``datasets``, ``inference`` (exact, MC
 """
 from bdl_tf import datasets, inference, metrics, uncertainty, vae
 from bdl_tf._config import by_mode, quick_mode, runtime_summary, set_seed
+from bdl_tf.progress import ProgressBar, fit_progress
 from bdl_tf.heads import BernoulliHead, CategoricalHead, NormalHead, negative_log_likelihood
 from bdl_tf.layers import ConcreteDropout, MCDropout, MCSpatialDropout1D, MCSpatialDropout2D, MCSpatialDropout3D
 from bdl_tf.regularization import dropout_weight_decay, kl_weight, model_precision
@@ -35,12 +36,14 @@ __all__ = [
     "MCSpatialDropout2D",
     "MCSpatialDropout3D",
     "NormalHead",
+    "ProgressBar",
     "__version__",
     "by_mode",
     "datasets",
     "inference",
     "load_model",
     "dropout_weight_decay",
+    "fit_progress",
     "kl_weight",
     "mc_predict",
     "metrics",

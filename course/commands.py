@@ -46,9 +46,14 @@ def _grade(args) -> int:
 
 
 def _release(args) -> int:
-    from course.release import release
+    from course.release import ReleaseError, release
 
-    for path in release(args.out):
+    try:
+        written = release(args.out, url=args.url, branch=args.branch)
+    except ReleaseError as error:
+        print(f"release refused: {error}")
+        return 2
+    for path in written:
         print(f"wrote {path}")
     return 0
 
@@ -72,4 +77,7 @@ def add_commands(commands) -> None:
 
     release = commands.add_parser("release", help="write the student release (no solutions, no hidden cases) to OUT")
     release.add_argument("out", type=Path, help="a new or empty folder")
+    release.add_argument("--url", help="where the release will be published, https://github.com/ORG/REPO: "
+                                       "stamped into every Colab badge and install cell (required while they carry the placeholder)")
+    release.add_argument("--branch", default="main", help="the branch of URL the badges open (default main)")
     release.set_defaults(handler=_release)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,40 @@ from nbconvert import HTMLExporter
 # bdl_tf._config.QUICK_ENV_VAR, spelled out so the runner starts without importing TensorFlow
 QUICK_ENV_VAR = "BDL_TF_QUICK"
 PASSED, FAILED, MISSING = "passed", "failed", "missing"
+
+
+# What a student must never see in an executed notebook: TensorFlow's native start-up lines (glog
+# format "I0000 00:00:..." and the absl preamble), CUDA probing, network errors, machine paths.
+_NOISE = re.compile(
+    r"All log messages before absl|^[IWEF]\d{4} \d\d:\d\d:\d\d|cuInit|oneDNN custom operations"
+    r"|cpu_feature_guard|urlopen error|Name or service not known",
+    re.MULTILINE,
+)
+
+
+def _machine_paths() -> list[str]:
+    """Folders whose names say where this machine keeps things (home, interpreter, temp, this repo)."""
+    paths = {os.path.expanduser("~"), sys.prefix, sys.base_prefix, "/tmp/", str(Path(__file__).resolve().parents[1])}
+    return sorted(path for path in paths if len(path) > 1)
+
+
+def noise(nb) -> list[str]:
+    """Where an executed notebook shows start-up chatter, network errors or machine paths:
+    one ``"cell N: <the offending line>"`` per cell that does."""
+    found = []
+    paths = _machine_paths()
+    for index, cell in enumerate(nb.cells, start=1):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = output.get("text", "") if output.get("output_type") == "stream" else \
+                str(output.get("data", {}).get("text/plain", ""))
+            for line in text.splitlines():
+                if _NOISE.search(line) or any(path in line for path in paths):
+                    found.append(f"cell {index}: {_one_line(line, 120)}")
+                    break
+            else:
+                continue
+            break
+    return found
 
 
 class ThisInterpreterKernelManager(AsyncKernelManager):
@@ -108,6 +143,12 @@ def run_notebook(notebook, build_dir="build", *, quick: bool = False, timeout: i
         except DeadKernelError as failure:
             error = _one_line(f"DeadKernelError: {failure}")
     seconds = time.perf_counter() - start
+    if error is None:
+        noisy = noise(nb)
+        if noisy:
+            failed = int(noisy[0].split(":")[0].split()[1]) - 1
+            current["index"] = failed
+            error = f"the output shows what a student must not see ({len(noisy)} cell(s)): {noisy[0].split(': ', 1)[1]}"
 
     nbformat.write(nb, executed)
     body, _ = HTMLExporter().from_notebook_node(nb)

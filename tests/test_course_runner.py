@@ -23,7 +23,7 @@ def notebooks(tmp_path):
     good = _write(
         folder / "good.ipynb",
         "import os, sys\nprint('quick', os.environ.get('BDL_TF_QUICK'))",
-        "print('exe', sys.executable)\nprint('data', open('data.txt').read())",  # cwd = notebook's folder
+        f"print('same exe', sys.executable == {sys.executable!r})\nprint('data', open('data.txt').read())",  # cwd = notebook's folder
     )
     bad = _write(folder / "bad.ipynb", "x = 1", "raise ValueError('boom')", "print('never')")
     return good, bad
@@ -55,7 +55,7 @@ def test_run_reports_the_failing_cell_and_exits_non_zero(notebooks, tmp_path, ca
         assert executed.parent == build / "nbs"
     text = _outputs(output_paths(good, build)[0])
     assert "quick 1" in text
-    assert f"exe {sys.executable}" in text
+    assert "same exe True" in text
     assert "data 42" in text
     bad_text = _outputs(output_paths(bad, build)[0])
     assert "never" not in bad_text  # execution stops at the failing cell
@@ -92,3 +92,27 @@ def test_bad_command_line_is_refused(capsys):
     assert exit_info.value.code == 2
     with pytest.raises(SystemExit):
         main([])
+
+
+@pytest.mark.parametrize("source, shown", [
+    ("import sys\nprint('WARNING: All log messages before absl::InitializeLog() is called', file=sys.stderr)", "absl"),
+    ("print('E0000 00:00:1796194818.296827    3187 cuda_platform.cc:52] failed call to cuInit')", "cuInit"),
+    ("print('no network: <urlopen error [Errno -2] Name or service not known>')", "urlopen"),
+    ("import os\nprint('cache in', os.path.expanduser('~/.cache/bdl_tf'))", "cache in"),
+    ("import warnings\nwarnings.warn('careful')", "careful"),  # a warning shows the file's path
+])
+def test_start_up_chatter_network_errors_and_machine_paths_fail_the_notebook(tmp_path, source, shown):
+    noisy = _write(tmp_path / "noisy.ipynb", "x = 1", source)
+    result = run_notebook(noisy, tmp_path / "build", quick=True)
+    assert result.status == "failed" and result.failed_cell == 3, result
+    assert "must not see" in result.error and shown in result.error
+
+
+def test_course_start_silences_tensorflow_and_says_device_and_mode(tmp_path):
+    lecture_start = _write(tmp_path / "start.ipynb", "from course.notebook import start\n\nstart()",
+                           "import tensorflow as tf\nprint(float(tf.reduce_sum(tf.ones(3))))")
+    result = run_notebook(lecture_start, tmp_path / "build", quick=True, timeout=120)
+    assert result.passed, result.error
+    text = _outputs(result.executed)
+    assert "TensorFlow 2." in text and "CPU only" in text and "quick mode (BDL_TF_QUICK=1)" in text
+    assert "%env BDL_TF_QUICK=0" in text and "3.0" in text

@@ -10,14 +10,16 @@ import pytest
 
 from course.__main__ import main
 from course.exercises import BEGIN, END, HINT, exercise_names
-from course.release import ReleaseError, release
+from course.release import PLACEHOLDER, ReleaseError, release, stamp
 from course.syllabus import REPO_ROOT
+
+URL = "https://github.com/example-org/bdl-course"
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("release") / "student"
-    assert main(["release", str(out)]) == 0
+    assert main(["release", str(out), "--url", URL]) == 0
     return out
 
 
@@ -53,7 +55,8 @@ def test_the_release_has_what_students_need(bundle):
         ["README.md", "pyproject.toml", "constraints.txt", "bdl_tf", "course", "notebooks", "exercises"]
     )
     for name in exercise_names():
-        assert (bundle / "exercises" / f"{name}.ipynb").read_bytes() == (REPO_ROOT / "exercises" / f"{name}.ipynb").read_bytes()
+        source = (REPO_ROOT / "exercises" / f"{name}.ipynb").read_text(encoding="utf-8")
+        assert (bundle / "exercises" / f"{name}.ipynb").read_text(encoding="utf-8") == stamp(source, "example-org", "bdl-course")
         assert (bundle / "course" / "checks" / "expected" / f"{name}.json").is_file()
     assert sorted(p.name for p in (bundle / "notebooks").glob("*.ipynb")) == sorted(
         p.name for p in (REPO_ROOT / "notebooks").glob("*.ipynb")
@@ -116,3 +119,67 @@ def test_release_refuses_a_non_empty_folder_and_stale_exercises(tmp_path):
     stale.write_text(stale.read_text(encoding="utf-8").replace("softmax", "soft-max"), encoding="utf-8")
     with pytest.raises(ReleaseError, match="out of date .*02_why_uncertainty"):
         release(tmp_path / "new", root=root)
+
+
+def _badges_and_installs(path):
+    text = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+    import re
+
+    return (re.findall(r"https://colab\.research\.google\.com/github/[^)\s]+", text),
+            re.findall(r"bdl-tf @ git\+[^\"\s]+", text))
+
+
+def test_every_badge_opens_its_own_notebook_and_every_install_cell_the_release(bundle):
+    notebooks = sorted(bundle.glob("notebooks/*.ipynb")) + sorted(bundle.glob("exercises/*.ipynb"))
+    assert len(notebooks) == 16
+    for path in notebooks:
+        badges, installs = _badges_and_installs(path)
+        relative = path.relative_to(bundle).as_posix()
+        assert badges == [f"https://colab.research.google.com/github/example-org/bdl-course/blob/main/{relative}"], path
+        assert installs == [f"bdl-tf @ git+{URL}"], path
+    for path in bundle.rglob("*"):
+        if path.suffix in {".ipynb", ".md"}:
+            assert PLACEHOLDER not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_instructors_notebooks_never_install_from_an_address_that_holds_solutions():
+    for path in sorted(REPO_ROOT.glob("notebooks/*.ipynb")) + sorted(REPO_ROOT.glob("solutions/*.ipynb")):
+        badges, installs = _badges_and_installs(path)
+        assert installs == [f"bdl-tf @ git+https://github.com/{PLACEHOLDER}"], path
+        assert all(f"/github/{PLACEHOLDER}/blob/main/" in badge for badge in badges) and badges, path
+
+
+def test_without_url_the_release_is_refused_and_nothing_is_written(tmp_path, capsys):
+    assert main(["release", str(tmp_path / "out")]) == 2
+    assert "release refused" in capsys.readouterr().out
+    with pytest.raises(ReleaseError, match="placeholder address .* give --url"):
+        release(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("url, words", [
+    ("https://gitlab.com/org/repo", "must look like https://github.com/ORG/REPO"),
+    ("github.com/org/repo", "must look like"),
+    ("https://github.com/org", "must look like"),
+    (f"https://github.com/{PLACEHOLDER}", "placeholder itself"),
+])
+def test_bad_urls_are_refused(tmp_path, url, words):
+    with pytest.raises(ReleaseError, match=words):
+        release(tmp_path / "out", url=url)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_branch_and_a_dot_git_address_are_stamped(tmp_path):
+    release(tmp_path / "out", url="https://github.com/Org-2/Course.Release.git/", branch="fall-2026")
+    badges, installs = _badges_and_installs(tmp_path / "out" / "notebooks" / "05_aleatoric_epistemic.ipynb")
+    assert badges == ["https://colab.research.google.com/github/Org-2/Course.Release/blob/fall-2026/notebooks/05_aleatoric_epistemic.ipynb"]
+    assert installs == ["bdl-tf @ git+https://github.com/Org-2/Course.Release@fall-2026"]
+
+
+def test_the_instructors_own_origin_is_refused(tmp_path):
+    root = tmp_path / "instructors"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "remote", "add", "origin", "git@github.com:Prof/bdl-private.git"], check=True)
+    with pytest.raises(ReleaseError, match="own origin, which holds solutions"):
+        release(tmp_path / "out", root=root, url="https://github.com/prof/BDL-private")

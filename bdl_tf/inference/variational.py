@@ -12,6 +12,7 @@ and :func:`dense_flipout` take ``n_train`` and apply the weight for you.
 """
 from __future__ import annotations
 
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -20,6 +21,10 @@ import tf_keras as keras
 
 from bdl_tf._validation import check_positive, check_positive_int
 from bdl_tf.regularization import kl_weight
+
+# TFP's Flipout/Reparameterization layers build their posteriors with tf_keras' deprecated
+# ``layer.add_variable``; the warning is about TFP's code, which a user of these layers cannot change.
+warnings.filterwarnings("ignore", message=r"`layer\.add_variable` is deprecated", category=UserWarning)
 
 tfd = tfp.distributions
 
