@@ -7,6 +7,7 @@ import pytest
 from course import exercises
 from course.checks import EXERCISES, QUESTIONS
 from course.exercises import SolutionMarkupError, build_exercise, strip_solutions
+from course.release import PLACEHOLDER
 from course.syllabus import NOTEBOOKS, REPO_ROOT
 
 NAMES = exercises.exercise_names()
@@ -96,10 +97,10 @@ def test_exercise_notebook_layout(name):
     solution, exercise = _notebook("solutions", name), _notebook("exercises", name)
     assert [c.get("id") for c in solution.cells] == [c.get("id") for c in exercise.cells]
     assert exercise.metadata["bdl_tf"]["exercise"] == name
-    assert f"colab.research.google.com/github/bdl-tf/bdl-tf/blob/main/exercises/{name}.ipynb" in exercise.cells[0].source
+    assert f"colab.research.google.com/github/{PLACEHOLDER}/blob/main/exercises/{name}.ipynb" in exercise.cells[0].source
     code = [c for c in exercise.cells if c.cell_type == "code"]
     assert 'if "google.colab" in sys.modules' in code[0].source
-    assert "bdl-tf @ git+https://github.com/bdl-tf/bdl-tf" in code[0].source
+    assert f"bdl-tf @ git+https://github.com/{PLACEHOLDER}" in code[0].source  # stamped at release
     assert _tags(code[1]).get("setup") and "from course.checks import check" in code[1].source
     assert all(not c.outputs and c.execution_count is None for c in code)
 
