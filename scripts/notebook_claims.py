@@ -1,6 +1,9 @@
 """Measure every claim the lecture notebooks assert, on several seeds, in quick and full mode.
 
     .venv/bin/python scripts/notebook_claims.py --seeds 5 --modes quick full --out docs/notebook_claims.md
+    # or one mode at a time, then the table from both:
+    .venv/bin/python scripts/notebook_claims.py --modes quick --raw quick.json
+    .venv/bin/python scripts/notebook_claims.py --from-raw quick.json full.json --out docs/notebook_claims.md
 
 Each notebook runs in a fresh kernel (as ``python -m course run`` does) with two changes made to a
 copy in memory, never to the file:
@@ -33,6 +36,7 @@ from pathlib import Path
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -73,7 +77,12 @@ class _Measure(ast.NodeTransformer):
         self.cell, self.source, self.offset = cell, source, offset
 
     def _shift(self, node: ast.expr) -> ast.expr:
-        return ast.BinOp(node, ast.Add(), ast.Constant(self.offset)) if self.offset else node
+        if not self.offset:
+            return node
+        if isinstance(node, (ast.List, ast.Tuple)) and node.elts:  # a stateless seed pair: shift its first part
+            node.elts[0] = self._shift(node.elts[0])
+            return node
+        return ast.BinOp(node, ast.Add(), ast.Constant(self.offset))
 
     def visit_Call(self, node: ast.Call):
         self.generic_visit(node)
@@ -149,12 +158,16 @@ def run(notebook: Path, offset: int, quick: bool, timeout: int = 1800):
                             kernel_manager_class=ThisInterpreterKernelManager,
                             resources={"metadata": {"path": str(notebook.parent)}})
     start = time.perf_counter()
+    died = None
     with open(os.devnull, "w") as quiet:
-        client.execute(env=env, stdout=quiet, stderr=quiet)
+        try:
+            client.execute(env=env, stdout=quiet, stderr=quiet)
+        except (CellTimeoutError, DeadKernelError) as failure:  # the claims after it are missing: say why
+            died = f"{type(failure).__name__}: {failure}"[:200]
     seconds = time.perf_counter() - start
     errors = [output for cell in nb.cells if cell.cell_type == "code"
               for output in cell.get("outputs", []) if output.get("output_type") == "error"]
-    error = f"{errors[0]['ename']}: {errors[0]['evalue']}"[:200] if errors else None
+    error = f"{errors[0]['ename']}: {errors[0]['evalue']}"[:200] if errors else died
     rows = [json.loads(line) for line in Path(claims_file).read_text().splitlines()]
     os.unlink(claims_file)
     return rows, seconds, error, _slow_cells(nb)
@@ -203,10 +216,20 @@ def main(argv=None) -> int:
     parser.add_argument("--modes", nargs="+", choices=["quick", "full"], default=["quick", "full"])
     parser.add_argument("--out", type=Path, help="also write the table (markdown) here")
     parser.add_argument("--raw", type=Path, help="also write every measured row (JSON) here")
+    parser.add_argument("--from-raw", type=Path, nargs="+", metavar="RAW",
+                        help="run nothing: make the table from --raw files of earlier runs (e.g. one per mode)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or notebook_paths()
     results, timings = {}, []
-    for mode in args.modes:
+    if args.from_raw:
+        for raw in args.from_raw:
+            saved = json.loads(raw.read_text())
+            replaced = {tuple(run[:3]) for run in saved["runs"]}  # a later file's runs replace earlier ones
+            timings = [run for run in timings if tuple(run[:3]) not in replaced] + [tuple(run) for run in saved["runs"]]
+            results.update({(notebook, mode, offset): rows for notebook, mode, offset, rows in saved["rows"]})
+        args.modes = [mode for mode in ("quick", "full") if any(key[1] == mode for key in results)]
+        args.seeds = 1 + max(key[2] for key in results)
+    for mode in [] if args.from_raw else args.modes:
         for notebook in notebooks:
             for offset in range(args.seeds):
                 rows, seconds, error, slow = run(Path(notebook).resolve(), offset, quick=mode == "quick")
@@ -226,7 +249,7 @@ def main(argv=None) -> int:
         args.out.write_text(
             f"# What the lecture notebooks assert, measured on {args.seeds} seeds in each mode\n\n"
             f"Made by `.venv/bin/python scripts/notebook_claims.py --seeds {args.seeds} --modes {' '.join(args.modes)}"
-            f" --out {args.out}` (see its docstring: seeds shifted by 0..{args.seeds - 1}, every assert measured"
+            f" --out {args.out}` (or one run per mode, then `--from-raw`; see its docstring: seeds shifted by 0..{args.seeds - 1}, every assert measured"
             " instead of raised). *held*: runs in which the claim held; *worst margin*: the smallest"
             " (a - b)/|b| over the runs for a claim a > b (or (b - a)/|b| for a < b); negative means it failed.\n\n"
             f"{text}\n\nSeconds per run (min, max over the seeds; 2-core CPU, shared with other jobs):\n\n"
