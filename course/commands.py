@@ -34,11 +34,23 @@ def _build(args) -> int:
 
 
 def _grade(args) -> int:
+    import sys
+    from dataclasses import replace
+
     from course.grading.grader import grade
     from course.grading.report import summary, write_csv
+    from course.grading.sandbox import Limits, SandboxUnavailable
 
-    rows = grade(args.path, timeout=args.timeout, case_timeout=args.case_timeout, quick=args.quick,
-                 execute=not args.no_execute, progress=lambda line: print(line, flush=True))
+    if args.no_sandbox:
+        print("WARNING: --no-sandbox: submissions run without isolation; grade only code you trust", flush=True)
+    limits = replace(Limits(), memory_bytes=int(args.memory * 1024**3))
+    try:
+        rows = grade(args.path, timeout=args.timeout, case_timeout=args.case_timeout, quick=args.quick,
+                     execute=not args.no_execute, jobs=args.jobs, sandbox=not args.no_sandbox, limits=limits,
+                     progress=lambda line: print(line, flush=True))
+    except SandboxUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     write_csv(rows, args.out)
     print(summary(rows))
     print(f"{len(rows)} rows written to {args.out}")
@@ -67,7 +79,14 @@ def add_commands(commands) -> None:
                        help="seconds per call of an answer on one test case (default 30)")
     grade.add_argument("--quick", action="store_true", help="run the notebooks with BDL_TF_QUICK=1")
     grade.add_argument("--no-execute", action="store_true",
-                       help="skip running each notebook in a kernel; only run the answer cells (fast re-grading)")
+                       help="skip running each notebook top to bottom; only run the answer cells (fast re-grading)")
+    grade.add_argument("--jobs", type=_positive(int), default=None,
+                       help="submissions graded at once, each in its own sandboxes (default: the CPU count)")
+    grade.add_argument("--memory", type=_positive(float), default=4.0,
+                       help="address-space limit of each sandbox in GiB (default 4)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run submissions WITHOUT the bubblewrap sandbox (trusted submissions only, e.g. on "
+                            "macOS/Windows); without it the grader refuses to run where bwrap is missing")
     grade.set_defaults(handler=_grade)
 
     release = commands.add_parser("release", help="write the student release (no solutions, no hidden cases) to OUT")

@@ -1,11 +1,22 @@
-"""The grade table: a CSV file for the records, a plain-text summary per submission for the terminal."""
+"""The grade table: its rows, a CSV file for the records, a plain-text summary per submission for the terminal."""
 from __future__ import annotations
 
 import csv
-from dataclasses import astuple, fields
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
-from course.grading.grader import GradeRow
+
+@dataclass(frozen=True)
+class GradeRow:
+    """One line of the grade table."""
+
+    student: str
+    notebook: str
+    question: str
+    points: int
+    max_points: int
+    reason: str
+
 
 COLUMNS = tuple(field.name for field in fields(GradeRow))
 
