@@ -38,7 +38,7 @@ def _grade(args) -> int:
     from dataclasses import replace
 
     from course.grading.grader import grade
-    from course.grading.report import summary, write_csv
+    from course.grading.report import summary, write_csv, write_feedback
     from course.grading.sandbox import Limits, SandboxUnavailable
 
     if args.no_sandbox:
@@ -52,6 +52,8 @@ def _grade(args) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     write_csv(rows, args.out)
+    if args.feedback:
+        print(f"{len(write_feedback(rows, args.feedback))} feedback files written to {args.feedback}")
     print(summary(rows))
     print(f"{len(rows)} rows written to {args.out}")
     return 0
@@ -77,6 +79,9 @@ def add_commands(commands) -> None:
     grade.add_argument("--timeout", type=_positive(int), default=120, help="seconds per notebook cell (default 120)")
     grade.add_argument("--case-timeout", type=_positive(float), default=30.0,
                        help="seconds per call of an answer on one test case (default 30)")
+    grade.add_argument("--feedback", type=Path, default=None, metavar="DIR",
+                       help="also write one Markdown file per student and notebook to DIR: points and reasons, "
+                            "hidden cases named without their values")
     grade.add_argument("--quick", action="store_true", help="run the notebooks with BDL_TF_QUICK=1")
     grade.add_argument("--no-execute", action="store_true",
                        help="skip running each notebook top to bottom; only run the answer cells (fast re-grading)")

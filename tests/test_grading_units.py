@@ -94,3 +94,21 @@ def test_exercise_and_student_are_found_from_metadata_file_and_folder(tmp_path):
     assert find_submissions(tmp_path / "alice" / "01_bayes.ipynb", names)[0][0] == "alice"
     with pytest.raises(FileNotFoundError):
         find_submissions(tmp_path / "missing", names)
+
+
+def test_feedback_files_name_hidden_cases_without_their_values(tmp_path):
+    from course.grading.report import GradeRow, write_feedback
+
+    rows = [
+        GradeRow("alice", "alice/05_aleatoric_epistemic.ipynb", "uncertainty.gaussian_nll", 0, 2,
+                 "hidden case 2 of 3: off by a constant: yours are the expected values +0.7311 (a missing constant?)"),
+        GradeRow("alice", "alice/05_aleatoric_epistemic.ipynb", "uncertainty.heteroscedastic_loss", 0, 3,
+                 "public case 1 of 2: wrong values (largest difference 0.25)"),
+        GradeRow("alice", "alice/05_aleatoric_epistemic.ipynb", "uncertainty.expected_entropy", 2, 2, ""),
+        GradeRow("bob", "bob.ipynb", "-", 0, 0, "not an exercise of this course"),
+    ]
+    files = write_feedback(rows, tmp_path / "feedback")
+    assert sorted(path.name for path in files) == ["alice__05_aleatoric_epistemic.md", "bob__bob.md"]
+    text = (tmp_path / "feedback" / "alice__05_aleatoric_epistemic.md").read_text()
+    assert "Points: 2 / 7" in text and "hidden case 2 of 3: off by a constant" in text
+    assert "0.7311" not in text and "largest difference 0.25" in text and "all cases pass" in text
