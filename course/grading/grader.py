@@ -57,7 +57,8 @@ def grade(path, *, root: Path = REPO_ROOT, timeout: float = 120, case_timeout: f
     slots: queue.Queue[int] = queue.Queue()
     for slot in range(jobs):
         slots.put(slot)
-    with tempfile.TemporaryDirectory(prefix="bdl-tf-grade-") as workdir:
+    # a sandbox may leave files it made unremovable for a non-root grader: cleaning up is best effort
+    with tempfile.TemporaryDirectory(prefix="bdl-tf-grade-", ignore_cleanup_errors=True) as workdir:
         box = Sandbox(Path(workdir), limits=limits, quick=quick, isolated=sandbox, root=root)
 
         def one(item):

@@ -49,6 +49,12 @@ MAX_RECORD_BYTES = 64 * 1024
 MAX_PROGRESS_BYTES = 4 * 1024 * 1024
 """A progress file larger than this is a submission flooding it: the sandbox is killed."""
 POLL_SECONDS = 0.02
+_LAUNCHER = (
+    "import json, os, resource, sys\n"
+    "for kind, value in json.loads(sys.argv[1]):\n"
+    "    resource.setrlimit(kind, (value, value))\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -229,11 +235,13 @@ class Sandbox:
                         "--inh-caps=-all", "--bounding-set=-all", "--"]
         return [*command, *driver, INSIDE_IN, INSIDE_OUT], None
 
-    def _set_limits(self) -> None:  # runs in the child, before exec: bwrap and all inside inherit them
+    def _limited(self, command: list[str]) -> list[str]:
+        """``command`` started by a small launcher that sets the resource limits, then execs it: bwrap
+        and everything inside inherit them (no ``preexec_fn``, which is unsafe with threads)."""
         limits = self.limits
-        for kind, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_FSIZE, limits.file_bytes),
-                            (resource.RLIMIT_NOFILE, limits.open_files), (resource.RLIMIT_CORE, 0)):
-            resource.setrlimit(kind, (value, value))
+        values = [[resource.RLIMIT_AS, limits.memory_bytes], [resource.RLIMIT_FSIZE, limits.file_bytes],
+                  [resource.RLIMIT_NOFILE, limits.open_files], [resource.RLIMIT_CORE, 0]]
+        return [sys.executable, "-S", "-E", "-c", _LAUNCHER, json.dumps(values), *command]
 
     def run(self, inputs: dict[str, bytes], steps: dict[str, float], *, slot: int = 0) -> Run:
         """Run the driver on ``inputs`` (file name -> content, read-only inside) in a fresh sandbox.
@@ -257,8 +265,8 @@ class Sandbox:
         command, env = self._command(run_dir, slot)
         result = Run(out)
         with open(run_dir / "sandbox.log", "wb") as log:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                       env=env, cwd=run_dir, preexec_fn=self._set_limits, start_new_session=True)
+            process = subprocess.Popen(self._limited(command), stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=subprocess.STDOUT, env=env, cwd=run_dir, start_new_session=True)
             self._watch(process, progress, steps, result)
         result.returncode = process.returncode
         result.log = (run_dir / "sandbox.log").read_bytes()[-4000:].decode("utf-8", "replace")
@@ -270,7 +278,7 @@ class Sandbox:
         with open(progress, "rb") as handle:
             while True:
                 finished = process.poll() is not None
-                if progress.stat().st_size > MAX_PROGRESS_BYTES:
+                if os.fstat(handle.fileno()).st_size > MAX_PROGRESS_BYTES:  # the file itself, whatever the name
                     self._kill(process, result)
                     break
                 handle.seek(position)
