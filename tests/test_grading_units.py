@@ -112,3 +112,29 @@ def test_feedback_files_name_hidden_cases_without_their_values(tmp_path):
     text = (tmp_path / "feedback" / "alice__05_aleatoric_epistemic.md").read_text()
     assert "Points: 2 / 7" in text and "hidden case 2 of 3: off by a constant" in text
     assert "0.7311" not in text and "largest difference 0.25" in text and "all cases pass" in text
+
+
+def test_the_grader_reads_forged_result_files_as_nothing(tmp_path):
+    import io
+
+    import numpy as np
+
+    from course.grading.sandbox import Run
+
+    run = Run(tmp_path)
+    (tmp_path / "deep.json").write_text("[" * 60000 + "]" * 60000)
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "big.json").write_text('{"items": 1, "x": "' + "y" * 100_000 + '"}')
+    (tmp_path / "link.json").symlink_to(tmp_path / "list.json")
+    assert [run.record(name) for name in ("deep", "list", "big", "link", "missing")] == [None] * 5
+    np.save(tmp_path / "ok.0.npy", np.arange(6.0).reshape(2, 3))
+    assert run.arrays("ok", 1, 100)[0].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert run.arrays("ok", 2, 100) is None and run.arrays("ok", 1, 5) is None
+    np.save(tmp_path / "ints.0.npy", np.arange(6))
+    np.save(tmp_path / "objects.0.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    text = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }".ljust(117) + b"\n"
+    header = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text  # a valid header, a forged shape
+    assert np.lib.format.read_array_header_1_0(io.BytesIO(header[8:]))[0] == (10**12,)
+    (tmp_path / "forged.0.npy").write_bytes(header + b"\0" * 64)
+    (tmp_path / "short.0.npy").write_bytes(header[:20])
+    assert [run.arrays(token, 1, 10**6) for token in ("ints", "objects", "forged", "short")] == [None] * 4

@@ -98,7 +98,7 @@ class Run:
             if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
                 return None
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             return None
         return data if isinstance(data, dict) else None
 
@@ -106,17 +106,33 @@ class Run:
         """The step's ``count`` float64 arrays (``TOKEN.0.npy`` ...), read without pickles, or None."""
         arrays = []
         for index in range(count):
-            path = self.out / f"{token}.{index}.npy"
-            try:
-                if not path.is_file() or path.is_symlink() or path.stat().st_size > 8 * max_values + 4096:
-                    return None
-                array = np.load(path, allow_pickle=False)
-            except (OSError, ValueError):
+            array = _read_npy(self.out / f"{token}.{index}.npy", max_values)
+            if array is None:
                 return None
-            if not isinstance(array, np.ndarray) or array.dtype != np.float64 or array.size > max_values:
-                return None
-            arrays.append(np.array(array))
+            arrays.append(array)
         return arrays
+
+
+def _read_npy(path: Path, max_values: int) -> np.ndarray | None:
+    """A float64 ``.npy`` file of at most ``max_values`` values, else None. The header is checked
+    before anything is allocated (a forged shape cannot make the grader reserve terabytes), and
+    nothing is unpickled."""
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > 8 * max_values + 65536:
+            return None
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(handle)
+            size = 1
+            for length in shape:
+                size *= length
+            if dtype != np.dtype("<f8") or size > max_values or path.stat().st_size - handle.tell() != 8 * size:
+                return None
+            values = np.fromfile(handle, dtype=dtype, count=size)
+    except (OSError, ValueError, TypeError, SyntaxError):
+        return None
+    return values.reshape(shape, order="F" if fortran else "C")
 
 
 def _probe(command: list[str]) -> str | None:
