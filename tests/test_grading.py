@@ -69,7 +69,7 @@ def runs(tmp_path_factory):
     _submissions(folder)
     table, junit = base / "grades.csv", base / "nbval.xml"
     grading = subprocess.Popen(
-        [sys.executable, "-m", "course", "grade", str(folder), "--out", str(table), "--quick",
+        [sys.executable, "-m", "course", "grade", str(folder), "--out", str(table), "--quick", "--feedback", str(base / "feedback"),
          "--timeout", str(TIMEOUT), "--case-timeout", str(CASE_TIMEOUT)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=base,
     )
@@ -85,6 +85,7 @@ def runs(tmp_path_factory):
         "rows": {(r.student, r.notebook, r.question): r for r in read_csv(table)},
         "header": table.read_text(encoding="utf-8").splitlines()[0],
         "output": grading_output,
+        "feedback": base / "feedback",
         "nbval": (nbval.returncode, nbval_output, junit),
     }
 
@@ -177,3 +178,11 @@ def test_blank_exercises_score_zero():
     assert len(rows) == sum(len(questions) for questions in EXERCISES.values())
     for row in rows:
         assert row.points == 0 < row.max_points and "is not implemented yet (Hint: " in row.reason, row
+
+
+def test_feedback_has_one_file_per_submission_with_points_and_reasons(runs):
+    files = {path.name: path.read_text(encoding="utf-8") for path in runs["feedback"].glob("*.md")}
+    assert len(files) == len(exercise_names()) + 4  # the solutions, bad_a, bad_b, garbage, notes
+    assert "Points: 10 / 10" in files["solution__01_bayes.md"]
+    bad = files["bad_a__05_aleatoric_epistemic.md"]
+    assert "did not finish within" in bad and "the self-check cell was deleted or edited" in bad

@@ -24,6 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from course.checks import QUESTIONS
+from course.checks.diagnose import run_answer
+
 
 def _one_line(text, limit: int = 300) -> str:
     line = re.sub(r"\s+", " ", str(text)).strip()
@@ -98,8 +101,6 @@ def _load(shell, plan: dict, answer: dict):
 
 def _call(question, function, arguments, max_values: int):
     """``(record, arrays)`` of one call; the answer's objects are turned into float64 arrays here."""
-    from course.checks.diagnose import run_answer
-
     try:
         outcome = run_answer(question, function, arguments)
     except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt: the answer's doing
@@ -115,8 +116,6 @@ def _call(question, function, arguments, max_values: int):
 
 
 def score(plan: dict, channel: Channel, cases: dict) -> None:
-    from course.checks import QUESTIONS
-
     shell = _shell()
     for answer in plan["answers"]:
         question = QUESTIONS[answer["grade_id"]]
