@@ -241,6 +241,7 @@ def gaussian_nll(y, mean, variance):
                        "    return np.zeros(10**7)\n", []),
         # attacks in extra cells only (the notebook run): all answers intact, so full marks
         "notebook_cells": (None, None, [
+            _LEFTOVER,  # daemons started before a hang: the kill of the sandbox must take them too
             "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass",
             "import os, signal\nfor entry in os.listdir('/proc'):\n    if entry.isdigit() and int(entry) not in (os.getpid(), 1):\n"
             "        try:\n            os.kill(int(entry), signal.SIGKILL)\n        except OSError:\n            pass",
