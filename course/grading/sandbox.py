@@ -130,7 +130,7 @@ def _read_npy(path: Path, max_values: int) -> np.ndarray | None:
             if dtype != np.dtype("<f8") or size > max_values or path.stat().st_size - handle.tell() != 8 * size:
                 return None
             values = np.fromfile(handle, dtype=dtype, count=size)
-    except (OSError, ValueError, TypeError, SyntaxError):
+    except (OSError, ValueError, TypeError, SyntaxError, RecursionError, MemoryError):  # a forged header
         return None
     return values.reshape(shape, order="F" if fortran else "C")
 
