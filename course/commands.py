@@ -35,7 +35,6 @@ def _build(args) -> int:
 
 def _grade(args) -> int:
     import sys
-    from dataclasses import replace
 
     from course.grading.grader import grade
     from course.grading.report import summary, write_csv, write_feedback
@@ -43,7 +42,7 @@ def _grade(args) -> int:
 
     if args.no_sandbox:
         print("WARNING: --no-sandbox: submissions run without isolation; grade only code you trust", flush=True)
-    limits = replace(Limits(), memory_bytes=int(args.memory * 1024**3))
+    limits = Limits(memory_bytes=int(args.memory * 1024**3))
     try:
         rows = grade(args.path, timeout=args.timeout, case_timeout=args.case_timeout, quick=args.quick,
                      execute=not args.no_execute, jobs=args.jobs, sandbox=not args.no_sandbox, limits=limits,

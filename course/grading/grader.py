@@ -27,7 +27,7 @@ from course.syllabus import REPO_ROOT
 
 
 def grade(path, *, root: Path = REPO_ROOT, timeout: float = 120, case_timeout: float = 30, quick: bool = True,
-          execute: bool = True, jobs: int | None = None, sandbox: bool = True, limits: Limits = Limits(),
+          execute: bool = True, jobs: int | None = None, sandbox: bool = True, limits: Limits | None = None,
           progress=None) -> list[GradeRow]:
     """Grade the notebook or folder at ``path``.
 
@@ -40,7 +40,7 @@ def grade(path, *, root: Path = REPO_ROOT, timeout: float = 120, case_timeout: f
             (faster re-grading; a notebook that fails top to bottom is then not noticed).
         jobs: how many submissions are graded at once (default: the number of CPUs).
         sandbox: False only for trusted submissions (``--no-sandbox``): no isolation at all.
-        limits: memory, processes, file sizes of each sandbox.
+        limits: memory, processes, file sizes of each sandbox (default: ``Limits()``).
         progress: called with a line of text per step (e.g. ``print``), or None.
 
     Raises:

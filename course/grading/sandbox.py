@@ -138,7 +138,7 @@ def _read_npy(path: Path, max_values: int) -> np.ndarray | None:
 def _probe(command: list[str]) -> str | None:
     """None if ``command`` (a bwrap call running ``true``) works, else what went wrong."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         return str(error)
     return None if done.returncode == 0 else (done.stderr.strip() or f"exit code {done.returncode}")
@@ -192,9 +192,9 @@ class Sandbox:
     """Starts sandboxes for one grading run. ``isolated=False`` is ``--no-sandbox``: the same driver
     and limits, without isolation (trusted submissions only)."""
 
-    def __init__(self, workdir: Path, *, limits: Limits = Limits(), quick: bool = True, isolated: bool = True,
+    def __init__(self, workdir: Path, *, limits: Limits | None = None, quick: bool = True, isolated: bool = True,
                  root: Path = REPO_ROOT):
-        self.limits, self.quick, self.isolated = limits, quick, isolated
+        self.limits, self.quick, self.isolated = limits or Limits(), quick, isolated
         self.workdir = Path(workdir)
         self.workdir.chmod(0o755)
         self.as_root = os.geteuid() == 0
