@@ -26,7 +26,7 @@ from course.syllabus import REPO_ROOT
 
 EXERCISE = "05_aleatoric_epistemic"
 TIMEOUT, CASE_TIMEOUT = 8, 3
-LIMITS = Limits(processes=48, file_bytes=16 * 1024**2, idle=30)
+LIMITS = Limits(processes=48, file_bytes=16 * 1024**2)
 SECRET = "s3cret-grader-token-" + "x" * 8
 MARKER = "bdl-tf-hostile-leftover-marker"
 REPO = str(REPO_ROOT)
