@@ -34,12 +34,25 @@ def _build(args) -> int:
 
 
 def _grade(args) -> int:
-    from course.grading.grader import grade
-    from course.grading.report import summary, write_csv
+    import sys
 
-    rows = grade(args.path, timeout=args.timeout, case_timeout=args.case_timeout, quick=args.quick,
-                 execute=not args.no_execute, progress=lambda line: print(line, flush=True))
+    from course.grading.grader import grade
+    from course.grading.report import summary, write_csv, write_feedback
+    from course.grading.sandbox import Limits, SandboxUnavailable
+
+    if args.no_sandbox:
+        print("WARNING: --no-sandbox: submissions run without isolation; grade only code you trust", flush=True)
+    limits = Limits(memory_bytes=int(args.memory * 1024**3))
+    try:
+        rows = grade(args.path, timeout=args.timeout, case_timeout=args.case_timeout, quick=args.quick,
+                     execute=not args.no_execute, jobs=args.jobs, sandbox=not args.no_sandbox, limits=limits,
+                     progress=lambda line: print(line, flush=True))
+    except SandboxUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     write_csv(rows, args.out)
+    if args.feedback:
+        print(f"{len(write_feedback(rows, args.feedback))} feedback files written to {args.feedback}")
     print(summary(rows))
     print(f"{len(rows)} rows written to {args.out}")
     return 0
@@ -70,9 +83,19 @@ def add_commands(commands) -> None:
     grade.add_argument("--timeout", type=_positive(int), default=120, help="seconds per notebook cell (default 120)")
     grade.add_argument("--case-timeout", type=_positive(float), default=30.0,
                        help="seconds per call of an answer on one test case (default 30)")
+    grade.add_argument("--feedback", type=Path, default=None, metavar="DIR",
+                       help="also write one Markdown file per student and notebook to DIR: points and reasons, "
+                            "hidden cases named without their values")
     grade.add_argument("--quick", action="store_true", help="run the notebooks with BDL_TF_QUICK=1")
     grade.add_argument("--no-execute", action="store_true",
-                       help="skip running each notebook in a kernel; only run the answer cells (fast re-grading)")
+                       help="skip running each notebook top to bottom; only run the answer cells (fast re-grading)")
+    grade.add_argument("--jobs", type=_positive(int), default=None,
+                       help="submissions graded at once, each in its own sandboxes (default: the CPU count)")
+    grade.add_argument("--memory", type=_positive(float), default=4.0,
+                       help="address-space limit of each sandbox in GiB (default 4)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run submissions WITHOUT the bubblewrap sandbox (trusted submissions only, e.g. on "
+                            "macOS/Windows); without it the grader refuses to run where bwrap is missing")
     grade.set_defaults(handler=_grade)
 
     release = commands.add_parser("release", help="write the student release (no solutions, no hidden cases) to OUT")

@@ -197,3 +197,31 @@ def test_acceptance_and_dropout_references_follow_their_definitions():
     identity = np.eye(2)
     logits = forward(np.array([[1.0, 2.0]]), identity, np.zeros(2), identity, np.zeros(2), np.ones((1, 1, 2)), 0.25)
     np.testing.assert_allclose(logits[0, 0], np.array([1.0, 2.0]) * scale, rtol=1e-6)
+
+
+def test_every_exercise_has_the_setup_cell_the_self_check_assumes():
+    from course.checks import SETUP_SOURCE
+
+    for name in EXERCISES:
+        notebook = nbformat.read(REPO_ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+        setup = [c.source for c in notebook.cells if c.metadata.get("bdl_tf", {}).get("setup")]
+        assert setup == [SETUP_SOURCE], (name, setup)
+
+
+def test_the_self_check_fails_an_answer_that_passes_only_because_of_another_cell():
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    from course.checks import SETUP_SOURCE
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    shell.run_cell(SETUP_SOURCE)
+    shell.run_cell("def _half(x):\n    return x / 2")
+    shell.run_cell("def reparameterize(mean, log_variance, eps):\n    return mean + np.exp(_half(log_variance)) * eps")
+    failure = shell.run_cell('check("vae.reparameterize", reparameterize)').error_in_exec
+    assert isinstance(failure, AssertionError), failure
+    assert "only because of the notebook's state" in str(failure) and "NameError: name '_half'" in str(failure)
+    shell.run_cell("def reparameterize(mean, log_variance, eps):\n    return mean + np.exp(log_variance / 2) * eps")
+    assert shell.run_cell('check("vae.reparameterize", reparameterize)').error_in_exec is None

@@ -1,9 +1,9 @@
 """The grader, end to end through ``python -m course grade``: every solution scores full marks, every
 blank exercise scores 0, and broken submissions (syntax error, endless loop, crash, deleted, renamed
-or edited cells, a redefined ``check``, not JSON at all) get zero for what they break while the
-grader carries on. Also: ``pytest --nbval-lax exercises/`` fails exactly on the self-checks.
+or edited cells, not JSON at all) get zero for what they break while the grader carries on; a
+redefined ``check`` only earns a note. Hostile submissions: ``test_grading_hostile.py``. Also: ``pytest --nbval-lax exercises/`` fails exactly on the self-checks.
 
-The folder is graded once, with kernels, while nbval runs the exercises in parallel.
+The folder is graded once, notebooks run in sandboxes, while nbval runs the exercises in parallel.
 """
 import subprocess
 import sys
@@ -69,7 +69,7 @@ def runs(tmp_path_factory):
     _submissions(folder)
     table, junit = base / "grades.csv", base / "nbval.xml"
     grading = subprocess.Popen(
-        [sys.executable, "-m", "course", "grade", str(folder), "--out", str(table), "--quick",
+        [sys.executable, "-m", "course", "grade", str(folder), "--out", str(table), "--quick", "--feedback", str(base / "feedback"),
          "--timeout", str(TIMEOUT), "--case-timeout", str(CASE_TIMEOUT)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=base,
     )
@@ -85,6 +85,7 @@ def runs(tmp_path_factory):
         "rows": {(r.student, r.notebook, r.question): r for r in read_csv(table)},
         "header": table.read_text(encoding="utf-8").splitlines()[0],
         "output": grading_output,
+        "feedback": base / "feedback",
         "nbval": (nbval.returncode, nbval_output, junit),
     }
 
@@ -112,7 +113,7 @@ def test_broken_answers_get_zero_for_what_they_break_only(runs):
     expected = {
         "uncertainty.gaussian_nll": "the answer cell has a syntax error (line 2",
         "uncertainty.heteroscedastic_loss": f"public case 1 of 2: did not finish within {CASE_TIMEOUT} s (an endless loop?)",
-        "uncertainty.expected_entropy": "public case 1 of 2: the function crashed the grading process",
+        "uncertainty.expected_entropy": "public case 1 of 2: the function crashed its sandbox (exit code 3)",
         "uncertainty.mutual_information": "the self-check cell was deleted or edited",
     }
     for question, reason in expected.items():
@@ -122,18 +123,21 @@ def test_broken_answers_get_zero_for_what_they_break_only(runs):
     assert intact.points == intact.max_points == 3
 
 
-def test_deleted_renamed_and_tampered_cells_get_zero(runs):
+def test_deleted_and_renamed_cells_get_zero_and_a_redefined_check_only_a_note(runs):
     notebook = "bad_b/01_bayes.ipynb"
     expected = {
         "bayes.posterior": "answer cell missing (deleted, or its metadata was changed)",
         "bayes.map": "the answer cell does not define map_estimate (renamed?)",
         "bayes.evidence": "answer cell missing (deleted, or its metadata was changed); cell ",
-        "bayes.linear_posterior": "redefines the self-check (line ",
     }
     for question, reason in expected.items():
         row = _row(runs, "bad_b", notebook, question)
         assert row.points == 0 and reason in row.reason, row
     assert "defines log_evidence but is not marked as its answer cell" in _row(runs, "bad_b", notebook, "bayes.evidence").reason
+    # the answer is scored in the sandbox whatever the notebook's check does: the scan is only a hint
+    tampered = _row(runs, "bad_b", notebook, "bayes.linear_posterior")
+    assert tampered.points == tampered.max_points and tampered.reason.startswith("note: cell "), tampered
+    assert "redefines the self-check (line " in tampered.reason
 
 
 def test_unreadable_and_foreign_notebooks_are_rows_with_zero(runs):
@@ -174,3 +178,11 @@ def test_blank_exercises_score_zero():
     assert len(rows) == sum(len(questions) for questions in EXERCISES.values())
     for row in rows:
         assert row.points == 0 < row.max_points and "is not implemented yet (Hint: " in row.reason, row
+
+
+def test_feedback_has_one_file_per_submission_with_points_and_reasons(runs):
+    files = {path.name: path.read_text(encoding="utf-8") for path in runs["feedback"].glob("*.md")}
+    assert len(files) == len(exercise_names()) + 4  # the solutions, bad_a, bad_b, garbage, notes
+    assert "Points: 10 / 10" in files["solution__01_bayes.md"]
+    bad = files["bad_a__05_aleatoric_epistemic.md"]
+    assert "did not finish within" in bad and "the self-check cell was deleted or edited" in bad

@@ -1,13 +1,8 @@
-"""Grader parts: the tampering scan, reading a submission against its template, finding students,
-and the worker's limits (load timeout, crash, hang past the alarm, patched modules)."""
+"""Grader parts: the tampering scan (a hint), reading a submission against its template, finding students."""
 import nbformat
-import numpy as np
 import pytest
 
-from course.grading import scoring
-from course.grading.grader import find_submissions, grade
-from course.grading.session import CaseTimeout, Guard, time_limit
-from course.grading.submission import identify, load_template, responses
+from course.grading.submission import find_submissions, identify, load_template, responses
 from course.grading.tampering import scan
 from course.syllabus import REPO_ROOT
 
@@ -77,12 +72,13 @@ def test_structural_problems_are_named():
     assert problems["uncertainty.regression_split"] is None
 
 
-def test_a_redefinition_zeroes_the_questions_whose_self_check_comes_after_it():
+def test_a_redefinition_notes_the_questions_whose_self_check_comes_after_it_and_costs_nothing():
     notebook = _exercise()
     _by(notebook, "grade_id", "uncertainty.expected_entropy").source += "\ncheck = lambda *args: None"
-    problems = [r.problem for r in responses(notebook, TEMPLATE)]
-    assert problems[:2] == [None, None]
-    assert all(p and "redefines the self-check" in p for p in problems[2:])
+    found = responses(notebook, TEMPLATE)
+    assert [r.problem for r in found] == [None] * 5
+    assert [r.note for r in found][:2] == [None, None]
+    assert all(r.note and "redefines the self-check" in r.note for r in found[2:])
 
 
 def test_exercise_and_student_are_found_from_metadata_file_and_folder(tmp_path):
@@ -93,66 +89,52 @@ def test_exercise_and_student_are_found_from_metadata_file_and_folder(tmp_path):
     for relative in ("alice/01_bayes.ipynb", "bob.ipynb", "carol/sub/x.ipynb", "dave/.ipynb_checkpoints/01_bayes.ipynb"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("{}")
-    assert [(s, p.relative_to(tmp_path).as_posix()) for s, p in find_submissions(tmp_path)] == [
+    assert [(s, p.relative_to(tmp_path).as_posix()) for s, p in find_submissions(tmp_path, names)] == [
         ("alice", "alice/01_bayes.ipynb"), ("bob", "bob.ipynb"), ("carol", "carol/sub/x.ipynb")]
-    assert find_submissions(tmp_path / "alice" / "01_bayes.ipynb")[0][0] == "alice"
+    assert find_submissions(tmp_path / "alice" / "01_bayes.ipynb", names)[0][0] == "alice"
     with pytest.raises(FileNotFoundError):
-        find_submissions(tmp_path / "missing")
+        find_submissions(tmp_path / "missing", names)
 
 
-def test_guard_restores_patched_modules_but_not_new_submodule_imports():
-    guard = Guard()
-    original = np.allclose
-    np.allclose = lambda *args, **kwargs: True
-    try:
-        assert guard.restore() == ["numpy.allclose"]
-    finally:
-        np.allclose = original
-    assert np.allclose is original and guard.restore() == []
+def test_feedback_files_name_hidden_cases_without_their_values(tmp_path):
+    from course.grading.report import GradeRow, write_feedback
+
+    rows = [
+        GradeRow("alice", "alice/05_aleatoric_epistemic.ipynb", "uncertainty.gaussian_nll", 0, 2,
+                 "hidden case 2 of 3: off by a constant: yours are the expected values +0.7311 (a missing constant?)"),
+        GradeRow("alice", "alice/05_aleatoric_epistemic.ipynb", "uncertainty.heteroscedastic_loss", 0, 3,
+                 "public case 1 of 2: wrong values (largest difference 0.25)"),
+        GradeRow("alice", "alice/05_aleatoric_epistemic.ipynb", "uncertainty.expected_entropy", 2, 2, ""),
+        GradeRow("bob", "bob.ipynb", "-", 0, 0, "not an exercise of this course"),
+    ]
+    files = write_feedback(rows, tmp_path / "feedback")
+    assert sorted(path.name for path in files) == ["alice__05_aleatoric_epistemic.md", "bob__bob.md"]
+    text = (tmp_path / "feedback" / "alice__05_aleatoric_epistemic.md").read_text()
+    assert "Points: 2 / 7" in text and "hidden case 2 of 3: off by a constant" in text
+    assert "0.7311" not in text and "largest difference 0.25" in text and "all cases pass" in text
 
 
-def test_time_limit_interrupts_a_loop_even_one_that_catches_exceptions():
-    with pytest.raises(CaseTimeout):
-        with time_limit(0.2):
-            while True:
-                try:
-                    sum(range(1000))
-                except Exception:  # noqa: BLE001 - what a student might write
-                    pass
+def test_the_grader_reads_forged_result_files_as_nothing(tmp_path):
+    import io
 
+    import numpy as np
 
-_HOSTILE = {
-    # question -> answer-cell source; each breaks only its own question
-    "crash_on_load": ("uncertainty.gaussian_nll", "import os\nos._exit(1)\n"
-                      "def gaussian_nll(y, mean, variance):\n    return 0.0"),
-    "patches_numpy": ("uncertainty.heteroscedastic_loss", "np.allclose = lambda *args, **kwargs: True\n"
-                      "def heteroscedastic_loss(y, mean, log_variance):\n    return 0.0"),
-    "patches_when_called": ("uncertainty.expected_entropy", "def expected_entropy(prob_samples):\n"
-                            "    np.isfinite = lambda x: True\n    raise ValueError('and then fails')"),
-    "ignores_alarm": ("uncertainty.mutual_information", "import signal\n\ndef mutual_information(prob_samples):\n"
-                      "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    while True:\n        pass"),
-    "slow_cell": ("uncertainty.regression_split", "import time\ntime.sleep(60)\n"
-                  "def regression_uncertainty(mean_samples, variance_samples):\n    return mean_samples, variance_samples"),
-}
+    from course.grading.sandbox import Run
 
-
-def test_the_worker_survives_hostile_answers(tmp_path, monkeypatch):
-    monkeypatch.setattr(scoring, "STALL_GRACE", 3)
-    for student, (grade_id, source) in _HOSTILE.items():
-        notebook = _exercise()
-        _by(notebook, "grade_id", grade_id).source = source
-        (tmp_path / student).mkdir()
-        nbformat.write(notebook, tmp_path / student / "05_aleatoric_epistemic.ipynb")
-    rows = grade(tmp_path, execute=False, timeout=3, case_timeout=2)
-    expected = {
-        "crash_on_load": "the answer cell crashed the grading process",
-        "patches_numpy": "the answer cell changed numpy.allclose",
-        "patches_when_called": "public case 1 of 2: the function changed numpy.isfinite",
-        "ignores_alarm": "public case 1 of 2: the function hung the grading process (killed after 6 s)",
-        "slow_cell": "the answer cell did not finish within 3 s",
-    }
-    for row in rows:
-        if row.question == _HOSTILE[row.student][0]:
-            assert row.points == 0 and row.reason == expected[row.student], row
-        else:
-            assert row.points == row.max_points > 0, row
+    run = Run(tmp_path)
+    (tmp_path / "deep.json").write_text("[" * 60000 + "]" * 60000)
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "big.json").write_text('{"items": 1, "x": "' + "y" * 100_000 + '"}')
+    (tmp_path / "link.json").symlink_to(tmp_path / "list.json")
+    assert [run.record(name) for name in ("deep", "list", "big", "link", "missing")] == [None] * 5
+    np.save(tmp_path / "ok.0.npy", np.arange(6.0).reshape(2, 3))
+    assert run.arrays("ok", 1, 100)[0].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert run.arrays("ok", 2, 100) is None and run.arrays("ok", 1, 5) is None
+    np.save(tmp_path / "ints.0.npy", np.arange(6))
+    np.save(tmp_path / "objects.0.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    text = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }".ljust(117) + b"\n"
+    header = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text  # a valid header, a forged shape
+    assert np.lib.format.read_array_header_1_0(io.BytesIO(header[8:]))[0] == (10**12,)
+    (tmp_path / "forged.0.npy").write_bytes(header + b"\0" * 64)
+    (tmp_path / "short.0.npy").write_bytes(header[:20])
+    assert [run.arrays(token, 1, 10**6) for token in ("ints", "objects", "forged", "short")] == [None] * 4

@@ -53,7 +53,9 @@ def check(grade_id: str, function) -> None:
     """Run ``function`` on the public cases of question ``grade_id``.
 
     Prints a line when every case passes; raises AssertionError naming the first failing case,
-    what looks wrong, the arguments, the expected values and yours.
+    what looks wrong, the arguments, the expected values and yours. In a notebook it then runs the
+    answer as the grader does (the setup cell and the answer's own cell alone, in a fresh namespace)
+    and raises if it passes only because of something another cell defined.
     """
     spec = question(grade_id)
     if not callable(function):
@@ -69,4 +71,59 @@ def check(grade_id: str, function) -> None:
             arguments = ", ".join(f"{name}={describe(value)}" for name, value in case.inputs.items())
             message += f"\n  arguments: {arguments}\n  expected:  {describe(wanted.value)}\n  yours:     {describe(verdict.output)}"
         raise AssertionError(message) from verdict.error
+    alone = _run_alone(spec, function)
+    if alone:
+        raise AssertionError(
+            f"{grade_id}: your function passes here only because of the notebook's state (a helper, import or "
+            f"variable from another cell). The grader runs the setup cell and this answer cell alone, and there "
+            f"{alone}. Define everything the answer needs inside its own cell."
+        )
     print(f"{grade_id}: all {total} public cases pass. Grading also runs hidden cases.")
+
+
+SETUP_SOURCE = "import numpy as np\n\nfrom course.checks import check"
+"""The setup cell of every exercise (a test keeps the solutions to it): what the grader runs before each answer."""
+
+_alone_depth = 0
+
+
+def _cell_source(function) -> str | None:
+    """The source of the notebook cell that defined ``function``, or None outside IPython/Jupyter.
+
+    IPython keeps each executed cell in ``linecache`` with no modification time; files have one."""
+    import linecache
+
+    code = getattr(function, "__code__", None)
+    entry = linecache.cache.get(code.co_filename) if code is not None else None
+    if not entry or len(entry) != 4 or entry[1] is not None:
+        return None
+    return "".join(entry[2])
+
+
+def _run_alone(spec: Question, function) -> str | None:
+    """Run the answer as the grader does (setup cell, then its own cell, in a fresh namespace) on the
+    public cases; None when it passes there too (or when its cell cannot be found), else what fails."""
+    global _alone_depth
+    source = _cell_source(function)
+    if source is None or _alone_depth:
+        return None
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    namespace = {"__name__": "__main__"}
+    _alone_depth += 1
+    try:
+        try:
+            exec(compile(SETUP_SOURCE, "<setup cell>", "exec"), namespace)  # noqa: S102 - the student's own cell
+            exec(compile(TransformerManager().transform_cell(source), "<answer cell>", "exec"), namespace)  # noqa: S102
+        except Exception as error:  # noqa: BLE001 - whatever the cell raises on its own
+            return f"the cell raises {type(error).__name__}: {error}"
+        rebuilt = namespace.get(getattr(function, "__name__", ""))
+        if not callable(rebuilt):
+            return f"the cell does not define {getattr(function, '__name__', 'the function')}"
+        for number, (case, wanted) in enumerate(zip(spec.cases, public(exercise_of(spec.grade_id))[spec.grade_id]), 1):
+            verdict = evaluate(spec, rebuilt, case, wanted)
+            if not verdict.passed:
+                return f"public case {number} of {len(spec.cases)} fails: {verdict.diagnosis}"
+    finally:
+        _alone_depth -= 1
+    return None

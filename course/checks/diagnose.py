@@ -37,26 +37,41 @@ class Verdict:
     error: BaseException | None = None
 
 
-def call_plainly(function, arguments):
-    """Call the answer with the case's arguments (the grader substitutes a guarded, timed call)."""
-    return function(*arguments)
+@dataclass(frozen=True)
+class Outcome:
+    """What one call of an answer gave: its output as a tuple of float64 arrays (``parts``), or a
+    problem that makes it wrong whatever the expected value (an error, None, not numbers)."""
+
+    parts: tuple | None
+    problem: str = ""
+    output: object = None
+    error: BaseException | None = None
 
 
-def evaluate(question: Question, function, case: Case, expected: Expected, call=call_plainly) -> Verdict:
-    """Run ``function`` on ``case`` and compare with ``expected``; exceptions from the answer are
-    reported in the verdict, anything else (a grader's timeout) propagates."""
+def run_answer(question: Question, function, arguments) -> Outcome:
+    """Call the answer and turn its output into arrays. This is the half of :func:`evaluate` that
+    runs student code (in the grading sandbox); :func:`compare` is the half that knows the answer."""
     name = getattr(function, "__name__", "your function")
     problem = _signature_problem(question, function, name)
     if problem:
-        return Verdict(False, problem)
+        return Outcome(None, problem)
     try:
-        output = call(function, case.arguments())
+        output = function(*arguments)
     except NotImplementedError as error:
-        return Verdict(False, f"{name} is not implemented yet" + (f" ({error})" if str(error) else ""), error=error)
+        return Outcome(None, f"{name} is not implemented yet" + (f" ({error})" if str(error) else ""), error=error)
     except Exception as error:  # noqa: BLE001 - the student's code may raise anything
-        return Verdict(False, f"{name} raised {type(error).__name__}: {error}", error=error)
-    diagnosis = diagnose(question, output, expected)
-    return Verdict(diagnosis is None, diagnosis or "", output)
+        return Outcome(None, f"{name} raised {type(error).__name__}: {error}", error=error)
+    parts, problem = _parts(question, output)
+    return Outcome(None if problem else parts, problem or "", output)
+
+
+def evaluate(question: Question, function, case: Case, expected: Expected) -> Verdict:
+    """Run ``function`` on ``case`` and compare with ``expected`` (the student's self-check)."""
+    outcome = run_answer(question, function, case.arguments())
+    if outcome.parts is None:
+        return Verdict(False, outcome.problem, outcome.output, outcome.error)
+    diagnosis = compare(question, outcome.parts, expected)
+    return Verdict(diagnosis is None, diagnosis or "", outcome.output)
 
 
 def _signature_problem(question: Question, function, name: str) -> str | None:
@@ -77,9 +92,14 @@ def _signature_problem(question: Question, function, name: str) -> str | None:
 def diagnose(question: Question, output, expected: Expected) -> str | None:
     """None when ``output`` matches the expected value, else what is wrong with it."""
     parts, problem = _parts(question, output)
-    if problem:
-        return problem
+    return problem if problem else compare(question, parts, expected)
+
+
+def compare(question: Question, parts: tuple, expected: Expected) -> str | None:
+    """None when the answer's arrays match the expected value, else what is wrong with them."""
     wanted = _as_parts(question, expected.value)
+    if len(parts) != len(wanted):
+        return f"expected {len(wanted)} output(s), got {len(parts)}"
     if all(_close(question, got, want) for got, want in zip(parts, wanted)):
         return None
     for message, wrong in expected.mistakes:

@@ -1,11 +1,24 @@
-"""The grade table: a CSV file for the records, a plain-text summary per submission for the terminal."""
+"""The grade table: its rows, a CSV file for the records, a plain-text summary per submission for the
+terminal, and one feedback file per student and notebook."""
 from __future__ import annotations
 
 import csv
-from dataclasses import astuple, fields
+import re
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
-from course.grading.grader import GradeRow
+
+@dataclass(frozen=True)
+class GradeRow:
+    """One line of the grade table."""
+
+    student: str
+    notebook: str
+    question: str
+    points: int
+    max_points: int
+    reason: str
+
 
 COLUMNS = tuple(field.name for field in fields(GradeRow))
 
@@ -43,3 +56,41 @@ def summary(rows) -> str:
     for (student, notebook), (points, maximum, zero) in totals.items():
         lines.append(f"{student:<{width}}  {points:>4}/{maximum:<4}  {zero:>4}  {notebook}")
     return "\n".join(lines)
+
+
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?", re.IGNORECASE)
+
+
+def _student_reason(reason: str) -> str:
+    """The reason as a student may read it: for a hidden case, the diagnosis without its numbers (a
+    factor, an offset or a difference would give away the expected value), the case still named."""
+    match = re.match(r"(hidden case \d+ of \d+): (.*)", reason, re.DOTALL)
+    if not match:
+        return reason
+    return f"{match.group(1)}: {_NUMBER.sub('...', match.group(2))}"
+
+
+def _file_name(student: str, notebook: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{student}__{Path(notebook).stem}") + ".md"
+
+
+def write_feedback(rows, folder) -> list[Path]:
+    """One Markdown file per student and notebook in ``folder``: each question's points and reason
+    (hidden cases named, never their expected values). Returns the files written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    groups: dict[tuple[str, str], list[GradeRow]] = {}
+    for row in rows:
+        groups.setdefault((row.student, row.notebook), []).append(row)
+    written = []
+    for (student, notebook), group in groups.items():
+        total, maximum = sum(r.points for r in group), sum(r.max_points for r in group)
+        lines = [f"# Feedback: {notebook}", "", f"Student: {student}. Points: {total} / {maximum}.", "",
+                 "| question | points | what the grader found |", "|---|---|---|"]
+        for row in group:
+            reason = _student_reason(row.reason).replace("|", "\\|").replace("\n", " ") or "all cases pass"
+            lines.append(f"| `{row.question}` | {row.points} / {row.max_points} | {reason} |")
+        path = folder / _file_name(student, notebook)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written.append(path)
+    return written

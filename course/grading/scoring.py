@@ -1,128 +1,129 @@
-"""Run the public and hidden cases against extracted answers in a worker process, and survive it.
+"""Score a submission's answers: call them on the public and hidden cases in a sandbox, compare here.
 
-One worker process (:mod:`course.grading.worker`) grades every (submission, question) pair it is
-given. It writes its progress line by line; if it dies (an answer called ``os._exit`` or crashed the
-interpreter) or stops making progress (an answer hangs where the worker's own time limit cannot
-reach, in C code), the pair it was working on gets zero with the reason, the worker is restarted for
-the rest, and an answer cell that crashed while loading is not run again.
+The grader sends the sandbox only the cases' inputs; the expected values (public and hidden) stay in
+this process, which reads back each call's output as float64 ``.npy`` files (no pickles) and
+compares it with :func:`course.checks.diagnose.compare`. Each answer is loaded in a fresh namespace
+(the setup cells, then its own cell). A call that runs past ``case_timeout`` or ends the sandbox
+(``os._exit``, a segfault, killing the driver) costs its question, with that case named; the
+questions after it are scored in a fresh sandbox.
 """
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+import pickle
+import secrets
+from dataclasses import dataclass
 
-from course.checks import EXERCISES
-from course.grading.answer_key import answers
-from course.grading.execute import child_environment
-
-STARTUP_TIMEOUT = 600
-"""Seconds a worker may take before its first line (imports and collection on a busy machine)."""
-STALL_GRACE = 30
-"""Seconds of silence beyond the worker's own time limits after which it is taken to hang, and killed."""
+from course.checks import EXERCISES, QUESTIONS
+from course.checks.diagnose import compare
+from course.checks.expected import public
+from course.grading.answer_key import answers, hidden_expected
+from course.grading.sandbox import GraderError, Run, Sandbox
 
 
-class GraderError(RuntimeError):
-    """The grader itself failed (not a submission): the worker could not start or lost track."""
+@dataclass(frozen=True)
+class Answer:
+    """One answer cell of a submission: its question, the function it must define and its source."""
+
+    grade_id: str
+    function: str
+    source: str
 
 
 @dataclass(frozen=True)
 class Job:
-    """One submission as the worker sees it: its setup and answer cells in notebook order (``grade_id``
-    and ``function`` are None for setup cells) and the questions to grade."""
+    """What a submission's scoring needs: its exercise, setup cells (notebook order) and answers."""
 
-    key: str
     exercise: str
-    cells: tuple[dict, ...]
-    questions: tuple[str, ...]
+    setup: tuple[str, ...]
+    answers: tuple[Answer, ...]
 
 
-def case_count(exercise: str, grade_id: str) -> int:
-    """How many cases (public + hidden) question ``grade_id`` has."""
+def cases_of(exercise: str, grade_id: str) -> list:
+    """``[(case, expected, label)]``: the public cases, then the hidden ones."""
     question = next(q for q in EXERCISES[exercise] if q.grade_id == grade_id)
-    return len(question.cases) + len(answers(exercise)[grade_id].hidden)
+    public_cases = list(zip(question.cases, public(exercise)[grade_id]))
+    hidden_cases = list(zip(answers(exercise)[grade_id].hidden, hidden_expected(exercise)[grade_id]))
+    return [(c, e, f"public case {i} of {len(public_cases)}") for i, (c, e) in enumerate(public_cases, 1)] + [
+        (c, e, f"hidden case {i} of {len(hidden_cases)}") for i, (c, e) in enumerate(hidden_cases, 1)
+    ]
 
 
-def _read_records(path: Path) -> list[dict]:
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:  # a line cut short by a kill
-            break
-    return records
+def _case_reason(run: Run, token: str, question, expected, label: str, max_values: int) -> str | None:
+    record = run.record(token)
+    if record is None:
+        return f"{label}: the answer's result is missing or unreadable"
+    problem = record.get("problem")
+    if isinstance(problem, str) and problem:
+        return f"{label}: {problem}"
+    count = len(question.outputs) or 1
+    if problem is not None or record.get("items") != count:
+        return f"{label}: the answer's result is malformed"
+    parts = run.arrays(token, count, max_values)
+    if parts is None:
+        return f"{label}: the answer's result is malformed"
+    diagnosis = compare(question, tuple(parts), expected)
+    return None if diagnosis is None else f"{label}: {diagnosis}"
 
 
-def _run_worker(manifest: dict, folder: Path, stall_timeout: float) -> tuple[list[dict], bool, str]:
-    """Run one worker until it ends or stalls; returns (records, killed for stalling, its log's tail)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest_path, results = folder / "manifest.json", folder / "results.jsonl"
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    results.write_text("", encoding="utf-8")
-    killed = False
-    with open(folder / "worker.log", "w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "course.grading.worker", str(manifest_path), str(results)],
-            cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=child_environment(quick=False),
-        )
-        size, last_progress = 0, time.monotonic()
-        while process.poll() is None:
-            time.sleep(0.1)
-            if results.stat().st_size != size:
-                size, last_progress = results.stat().st_size, time.monotonic()
-            if time.monotonic() - last_progress > (stall_timeout if size else STARTUP_TIMEOUT):
-                process.kill()
-                process.wait()
-                killed = True
-    return _read_records(results), killed, (folder / "worker.log").read_text(encoding="utf-8")[-4000:]
+def _failure(run: Run, what: str, limit: float) -> str:
+    if run.killed:
+        return f"did not finish within {limit:g} s" + (" (an endless loop?)" if what == "case" else "")
+    return f"crashed its sandbox (exit code {run.returncode})"
 
 
-def score(jobs, *, case_timeout: float, load_timeout: float, workdir: Path) -> dict[tuple[str, str], str | None]:
-    """``{(key, grade_id): None if every case passes, else the reason}`` for every question of ``jobs``."""
-    jobs = {job.key: job for job in jobs}
-    totals = {(key, g): case_count(job.exercise, g) for key, job in jobs.items() for g in job.questions}
-    todo = list(totals)
-    verdicts: dict[tuple[str, str], str | None] = {}
-    skip_cells: list[tuple[str, str]] = []
-    attempt = 0
+def score(job: Job, sandbox: Sandbox, *, case_timeout: float, load_timeout: float, slot: int = 0) -> dict:
+    """``{grade_id: None if every case passes, else the reason}`` for every answer of ``job``."""
+    todo = list(job.answers)
+    cases = {a.grade_id: cases_of(job.exercise, a.grade_id) for a in todo}
+    max_values = sandbox.limits.max_values
+    verdicts: dict[str, str | None] = {}
+    first = True
     while todo:
-        attempt += 1
-        keys = {key for key, _ in todo}
-        manifest = {
-            "case_timeout": case_timeout, "load_timeout": load_timeout, "skip_cells": skip_cells, "todo": todo,
-            "jobs": [asdict(jobs[key]) for key in sorted(keys)],
-        }
-        stall = max(case_timeout, load_timeout) + STALL_GRACE
-        records, killed, log = _run_worker(manifest, Path(workdir) / f"worker-{attempt}", stall)
-        outcomes: dict[tuple[str, str], dict[int, dict]] = {}
-        for record in records:
-            if record["event"] == "result":
-                outcomes.setdefault((record["key"], record["grade_id"]), {})[record["case"]] = record
-        for pair in todo:
-            results = outcomes.get(pair, {})
-            failures = [results[case]["reason"] for case in sorted(results) if results[case]["outcome"] == "failed"]
-            if failures:
-                verdicts[pair] = failures[0]
-            elif len(results) == totals[pair]:
-                verdicts[pair] = None
-        if not any(record["event"] == "ready" for record in records):
-            raise GraderError(f"the grading worker did not start; its output ends with:\n{log}")
-        if not any(record["event"] == "done" for record in records):
-            last = next((r for r in reversed(records) if r["event"] in ("load", "start")), None)
-            pair = None if last is None else (last["key"], last["grade_id"])
-            if pair is None or pair in verdicts:
-                raise GraderError(f"the grading worker stopped outside any answer; its output ends with:\n{log}")
-            what = f"hung the grading process (killed after {stall:g} s)" if killed else "crashed the grading process"
-            if last["event"] == "load":
-                skip_cells.append(pair)
-                verdicts[pair] = f"the answer cell {what}"
-            else:
-                verdicts[pair] = f"{last['label']}: the function {what}"
-        remaining = [pair for pair in todo if pair not in verdicts]
-        if len(remaining) == len(todo):
-            raise GraderError(f"the grading worker made no progress; its output ends with:\n{log}")
+        tokens = {a.grade_id: (secrets.token_hex(8), [secrets.token_hex(8) for _ in cases[a.grade_id]]) for a in todo}
+        plan = {"phase": "score", "setup": list(job.setup), "max_values": max_values, "answers": [
+            {"grade_id": a.grade_id, "function": a.function, "source": a.source,
+             "token": tokens[a.grade_id][0], "cases": tokens[a.grade_id][1]} for a in todo]}
+        arguments = {token: case.arguments() for a in todo
+                     for token, (case, _, _) in zip(tokens[a.grade_id][1], cases[a.grade_id])}
+        limits = {load: load_timeout for load, _ in tokens.values()}
+        limits.update({token: case_timeout for _, case_tokens in tokens.values() for token in case_tokens})
+        run = sandbox.run({"plan.json": json.dumps(plan).encode(), "cases.pkl": pickle.dumps(arguments)}, limits, slot=slot)
+        if first and not run.started:
+            raise GraderError(f"the sandbox did not start the grading driver; its output ends with:\n{run.log}")
+        first = False
+        remaining = []
+        for answer in todo:
+            load, case_tokens = tokens[answer.grade_id]
+            question = QUESTIONS[answer.grade_id]
+            if load == run.culprit:
+                verdicts[answer.grade_id] = f"the answer cell {_failure(run, 'load', load_timeout)}"
+                continue
+            if load not in run.ended:
+                remaining.append(answer)
+                continue
+            record = run.record(load)
+            problem = None if record is None else record.get("problem")
+            if record is None or (problem is not None and not isinstance(problem, str)):
+                verdicts[answer.grade_id] = "the answer cell's result is missing or unreadable"
+                continue
+            if problem:
+                verdicts[answer.grade_id] = problem
+                continue
+            verdicts[answer.grade_id] = None
+            for token, (_, expected, label) in zip(case_tokens, cases[answer.grade_id]):
+                if token == run.culprit:
+                    reason = f"{label}: {'' if run.killed else 'the function '}{_failure(run, 'case', case_timeout)}"
+                elif token in run.ended:
+                    reason = _case_reason(run, token, question, expected, label, max_values)
+                else:
+                    reason = f"{label}: the function was not run to the end (its sandbox ended)"
+                if reason:
+                    verdicts[answer.grade_id] = reason[:300]
+                    break
+        if len(remaining) == len(todo):  # the sandbox ended between answers without running one
+            verdicts.update({a.grade_id: f"not scored: its sandbox ended first (exit code {run.returncode})"
+                             for a in remaining})
+            remaining = []
         todo = remaining
     return verdicts

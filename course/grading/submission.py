@@ -1,4 +1,8 @@
-"""Read a submitted notebook against the exercise it answers: where each answer is, and what is broken.
+"""Find the submitted notebooks and read each against the exercise it answers: where each answer is,
+and what is broken.
+
+Folder layout: ``PATH/<student>/<anything>.ipynb`` (one folder per student, as nbgrader collects
+them) or ``PATH/<student>.ipynb``.
 
 The released exercise (``exercises/NN_topic.ipynb``) is the template: its answer cells name the
 questions (``bdl_tf.grade_id``), their functions and points, and its self-check cells must come back
@@ -39,12 +43,37 @@ class Template:
 
 @dataclass(frozen=True)
 class Response:
-    """A submission's answer to one question: its cell (if found) and a problem that zeroes it, if any."""
+    """A submission's answer to one question: its cell (if found), a problem that zeroes it, if any,
+    and a note for the reason column that costs nothing (a redefined self-check)."""
 
     slot: Slot
     source: str | None = None
     cell_index: int | None = None
     problem: str | None = None
+    note: str | None = None
+
+
+def find_submissions(path: Path, names) -> list[tuple[str, Path]]:
+    """``[(student, notebook)]`` under ``path`` (a notebook or a folder), sorted."""
+    path = Path(path)
+    if path.is_file():
+        return [(path.parent.name if identify(None, path, names) else path.stem, path)]
+    if not path.is_dir():
+        raise FileNotFoundError(f"no notebook or folder at {path}")
+    found = []
+    for notebook in sorted(path.rglob("*.ipynb")):
+        relative = notebook.relative_to(path)
+        if ".ipynb_checkpoints" not in relative.parts:
+            found.append((relative.parts[0] if len(relative.parts) > 1 else notebook.stem, notebook))
+    return found
+
+
+def read(path: Path):
+    """``(notebook, None)``, or ``(None, what went wrong)`` for a file that is no readable notebook."""
+    try:
+        return nbformat.read(path, as_version=4), None
+    except Exception as error:  # noqa: BLE001 - not JSON, not a notebook, unreadable: all the same to the grade
+        return None, f"{type(error).__name__}: {error}"
 
 
 def _tags(cell) -> dict:
@@ -126,11 +155,12 @@ def responses(notebook, template: Template) -> list[Response]:
         ]
         if problem is None and not checks:
             problem = "the self-check cell was deleted or edited"
+        note = None
         if problem is None:
             before = sorted(i for i in tampering if i <= checks[-1])
             if before:
-                problem = f"cell {before[0] + 1} redefines the self-check ({tampering[before[0]][0]})"
-        out.append(Response(slot, source, index, problem))
+                note = f"note: cell {before[0] + 1} redefines the self-check ({tampering[before[0]][0]})"
+        out.append(Response(slot, source, index, problem, note))
     return out
 
 

@@ -10,8 +10,10 @@ refer to ``course`` modules or objects imported from them. It flags
   ``check.__code__ = ...``), also through ``setattr``/``delattr``;
 - writing into ``sys.modules``, or ``globals()["check"] = ...``.
 
-The grader does not use the notebook's ``check`` to score; the scan exists so that a notebook that
-silenced its own self-checks gets no points for the questions whose self-check it changed.
+The grader does not use the notebook's ``check`` to score, and this scan is no defence (a name built
+from strings escapes it): answers are scored in a sandbox and compared in the grader's process. The
+scan only adds a note to the reason of a question whose self-check the notebook silenced, so that
+the student (and the instructor) see why the notebook looked fine.
 """
 from __future__ import annotations
 
