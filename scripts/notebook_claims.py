@@ -204,7 +204,7 @@ def table(results: dict, modes: list[str], seeds: int) -> str:
         for mode in modes:
             held, margins = entry[mode]["held"], entry[mode]["margins"]
             cells.append(f"{sum(held.values())}/{len(held)}" if held else "not run")
-            cells.append(f"{min(margins):+.2f}" if margins and all(math.isfinite(m) for m in margins) else "")
+            cells.append(f"{min(margins):+.3g}" if margins and all(math.isfinite(m) for m in margins) else "")
         lines.append(f"| {notebook} | {cell} | `{claim.replace('|', '¦')}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -245,7 +245,7 @@ def main(argv=None) -> int:
         for notebook, mode, _, took, *_ in timings:
             seconds[(notebook, mode)].append(took)
         runs = "\n".join(f"| {notebook} | {mode} | {min(times):.0f} | {max(times):.0f} |"
-                         for (notebook, mode), times in seconds.items())
+                         for (notebook, mode), times in sorted(seconds.items()))
         args.out.write_text(
             f"# What the lecture notebooks assert, measured on {args.seeds} seeds in each mode\n\n"
             f"Made by `.venv/bin/python scripts/notebook_claims.py --seeds {args.seeds} --modes {' '.join(args.modes)}"
