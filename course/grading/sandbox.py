@@ -236,11 +236,13 @@ class Sandbox:
             env = self._environment(str(self.package), str(scratch))
             return [*driver, str(run_dir / "in"), str(run_dir / "out")], env
         env = self._environment(INSIDE_PACKAGE, "/tmp")
-        command = [self.bwrap, *self._namespaces(), *_system_mounts(), "--perms", "0755", "--dir", "/grading",
+        # the private /tmp first: a Python or virtual environment that lives under /tmp is bound over it
+        command = [self.bwrap, *self._namespaces(),
+                   "--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",
+                   *_system_mounts(), "--perms", "0755", "--dir", "/grading",
                    "--ro-bind", str(self.package), INSIDE_PACKAGE,
                    "--ro-bind", str(run_dir / "in"), INSIDE_IN,
                    "--bind", str(run_dir / "out"), INSIDE_OUT,
-                   "--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",
                    "--chdir", "/tmp", "--clearenv"]
         for name, value in env.items():
             command += ["--setenv", name, value]
