@@ -20,8 +20,8 @@ from bdl_tf._config import by_mode, quick_mode, runtime_summary, set_seed
 from bdl_tf.heads import BernoulliHead, CategoricalHead, NormalHead, negative_log_likelihood
 from bdl_tf.layers import ConcreteDropout, MCDropout, MCSpatialDropout1D, MCSpatialDropout2D, MCSpatialDropout3D
 from bdl_tf.regularization import dropout_weight_decay, kl_weight, model_precision
-from bdl_tf.saving import load_model, save_model
 from bdl_tf.sampling import MCPrediction, mc_predict
+from bdl_tf.saving import load_model, save_model
 
 __version__ = "0.1.0"
 

@@ -14,7 +14,6 @@ from bdl_tf.inference import (
     linear_regression_log_joint,
 )
 
-
 # ---- Beta-Binomial -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("k, n, a, b", [(7, 10, 1.0, 1.0), (0, 5, 2.0, 3.0), (30, 40, 0.5, 0.5)])

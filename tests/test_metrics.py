@@ -111,7 +111,7 @@ def test_ood_auroc_matches_sklearn():
         (lambda: metrics.accuracy([0, 2], [[0.5, 0.5], [0.5, 0.5]]), r"labels must lie in \[0, 1\]"),
         (lambda: metrics.accuracy([0], [[0.5, 0.5], [0.5, 0.5]]), "labels must have shape"),
         (lambda: metrics.calibration_bins([0], [[1.0, 0.0]], n_bins=0), "n_bins"),
-        (lambda: metrics.ood_auroc([], [1.0]), "non-empty"),
+        (lambda: metrics.ood_auroc([], [1.0]), "scores_in must not be empty"),
         (lambda: metrics.mc_gaussian_nll([0.0], [[0.0]]), "exactly one"),
     ],
 )

@@ -103,7 +103,7 @@ def test_bad_input_gives_clear_errors(linear_model):
     x = np.ones((2, 5), np.float32)
     with pytest.raises(ValueError, match="num_samples must be an integer >= 1"):
         mc_predict(model, x, 0)
-    with pytest.raises(ValueError, match="num_samples"):
+    with pytest.raises(TypeError, match="num_samples"):
         mc_predict(model, x, 2.5)
     with pytest.raises(ValueError, match="model expects inputs of shape"):
         mc_predict(model, np.ones((2, 4), np.float32), 3)

@@ -4,10 +4,11 @@ import pytest
 import tf_keras as keras
 from scipy.special import logsumexp
 
-from bdl_tf import uci_protocol
 from bdl_tf.layers import MCDropout
 from bdl_tf.regularization import dropout_weight_decay
-from bdl_tf.uci_protocol import (
+
+import uci_protocol
+from uci_protocol import (
     Evaluation,
     ProtocolSettings,
     Standardizer,
@@ -177,7 +178,7 @@ def test_grid_search_arguments_are_checked():
     x = np.zeros((2, 2))
     with pytest.raises(ValueError, match="too few"):
         grid_search(x, x[:, 0], dropout_rates=[0.1], tau_values=[1.0], n_hidden=2, epochs=1)
-    with pytest.raises(ValueError, match="at least one value"):
+    with pytest.raises(ValueError, match="dropout_rates must not be empty"):
         grid_search(np.zeros((40, 2)), np.zeros(40), dropout_rates=[], tau_values=[1.0], n_hidden=2, epochs=1)
 
 

@@ -12,7 +12,6 @@ and :func:`dense_flipout` take ``n_train`` and apply the weight for you.
 """
 from __future__ import annotations
 
-
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp

@@ -63,7 +63,7 @@ class EncoderDecoder(keras.Model):
         self.built = True  # all weights live in the two (built) networks
 
     # -- conditioning ---------------------------------------------------------------------------
-    def _condition(self, labels, batch_size):  # noqa: ARG002 - used by the conditional subclass
+    def _condition(self, labels, batch_size):  # `labels`: used by the conditional subclass
         """The condition tensor for ``batch_size`` examples; unconditional models take no labels."""
         if labels is not None:
             raise ValueError(f"labels are only used by a conditional model; {type(self).__name__} takes none")

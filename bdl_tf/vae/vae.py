@@ -17,9 +17,10 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 from scipy.special import ndtri
 
+from bdl_tf._random import stateless_seed
 from bdl_tf._validation import check_positive_int
 from bdl_tf.vae.base import EncoderDecoder
-from bdl_tf.vae.bounds import kl_divergence, stateless_seed
+from bdl_tf.vae.divergence import kl_divergence
 
 tfd = tfp.distributions
 tfpl = tfp.layers

@@ -263,8 +263,6 @@ def grid_search(x_train, y_train, *, dropout_rates, tau_values, n_hidden, epochs
     y_train = as_float_array("y_train", y_train)
     dropout_rates = as_float_array("dropout_rates", dropout_rates).ravel()
     tau_values = as_float_array("tau_values", tau_values).ravel()
-    if dropout_rates.size == 0 or tau_values.size == 0:
-        raise ValueError("dropout_rates and tau_values must each hold at least one value")
     n_fit = int((1.0 - settings.validation_fraction) * len(y_train))
     if n_fit < 2 or len(y_train) - n_fit < 1:
         raise ValueError(f"y_train has {len(y_train)} rows: too few to hold out a validation part")
