@@ -92,9 +92,9 @@ def check_bool(name: str, value) -> bool:
 
 
 def check_choice(name: str, value, choices) -> object:
-    """Return ``value`` if it is one of ``choices``, or raise listing them."""
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {_describe(value)}")
+    """Return ``value`` if it is one of ``choices`` (strings or None), or raise listing them."""
+    if not (value is None or isinstance(value, str)) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {_describe(value)}")
     return value
 
 
@@ -117,14 +117,14 @@ def as_array(name: str, value, dtype=np.float64, min_ndim: int = 1, *, non_empty
     one element (``non_empty``), only finite values (``finite``), and ``shape`` when given (None
     entries match any size). Strings, objects and ragged lists raise a TypeError."""
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be array-like of numbers, got a string")
+        raise TypeError(f"{name} must be an array of numbers, got a string")
     try:
         array = np.asarray(value)
         if array.dtype.kind not in "biuf":
             raise TypeError
         array = array.astype(dtype, copy=False)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be array-like of numbers, got {type(value).__name__}") from error
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}") from error
     if array.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {array.shape}")
     if non_empty and array.size == 0:
@@ -148,6 +148,18 @@ def check_same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> 
     """Raise if two arrays differ in shape, naming both."""
     if a.shape != b.shape:
         raise ValueError(f"{name_a} and {name_b} must have the same shape, got {a.shape} and {b.shape}")
+
+
+def check_path(name: str, value, allow_none: bool = False):
+    """Return a ``pathlib.Path`` from a str or os.PathLike (or None when ``allow_none``), or raise."""
+    import os
+    from pathlib import Path
+
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
+    return Path(value)
 
 
 def check_callable(name: str, value):
@@ -190,3 +202,27 @@ def check_tf_keras_model(model, name: str = "model") -> None:
             "Build it with `import tf_keras as keras` instead of `import keras` or `tf.keras`."
         )
     raise TypeError(f"{name} must be a tf_keras.Model, got {type(model).__name__}")
+
+
+def check_tensor_condition(condition, message: str):
+    """Check a boolean tensor: eagerly it raises ``ValueError(message)`` when false; inside a
+    ``tf.function`` (Keras' fit) it returns an assertion op that fails at run time with the same
+    message (add it as a control dependency, or let ``tf.function`` run it)."""
+    import tensorflow as tf
+
+    if tf.executing_eagerly():
+        if not bool(tf.reduce_all(condition)):
+            raise ValueError(message)
+        return None
+    return tf.debugging.Assert(tf.reduce_all(condition), [message])
+
+
+def check_class_labels(name: str, labels, num_classes: int) -> np.ndarray:
+    """Integer class labels in [0, num_classes) as an int64 array; floats that are not whole
+    numbers (a label of 1.5) and out-of-range classes are refused."""
+    array = as_array(name, labels, np.float64, min_ndim=0)
+    if not np.all(array == np.round(array)):
+        raise ValueError(f"{name} must be integer class indices, got non-integer values such as {array[array != np.round(array)].flat[0]!r}")
+    if array.min() < 0 or array.max() >= num_classes:
+        raise ValueError(f"{name} must be classes in [0, {num_classes}), got values {array.min():g}..{array.max():g}")
+    return array.astype(np.int64)

@@ -13,6 +13,9 @@ def kl_divergence(q, p, z=None):
     """KL(q || p) per example: exact when TFP registers the pair (``tfd.kl_divergence``),
     else the Monte-Carlo estimate mean_s [log q(z_s) - log p(z_s)] over the samples ``z``
     (shape (S, batch, latent) or (batch, latent)) drawn from q."""
+    for name, value in (("q", q), ("p", p)):
+        if not isinstance(value, tfd.Distribution):
+            raise TypeError(f"{name} must be a TFP distribution, got {type(value).__name__}")
     try:
         return tfd.kl_divergence(q, p)
     except NotImplementedError:
