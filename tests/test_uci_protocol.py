@@ -57,6 +57,18 @@ def test_evaluate_samples_matches_gals_formula():
     np.testing.assert_allclose(result.rmse, np.sqrt(np.mean((y - samples.mean(0)) ** 2)), rtol=1e-12)
 
 
+def test_streamed_evaluation_agrees_with_the_formula_on_kept_samples():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(60, 3))
+    y = 40.0 + 5.0 * (x @ np.array([1.0, -0.5, 0.2])) + rng.normal(size=60)
+    regressor = fit_mc_dropout_regressor(x, y, n_hidden=8, dropout_rate=0.1, tau=0.1, epochs=3)
+    streamed = regressor.evaluate(x, y, 4000)
+    kept = evaluate_samples(y, regressor.predict_samples(x, 4000), regressor.tau)
+    # Different passes of the same network: the two MC estimates agree to their Monte-Carlo error.
+    np.testing.assert_allclose(streamed.log_likelihood, kept.log_likelihood, rtol=0.02)
+    np.testing.assert_allclose(streamed.rmse, kept.rmse, rtol=0.02)
+
+
 def test_evaluate_samples_hand_values():
     exact = evaluate_samples([2.0, -1.0], [[2.0, -1.0]], tau=4.0)
     assert exact.rmse == 0.0

@@ -27,8 +27,8 @@ def plot_regression_uncertainty(x, uncertainty, x_train=None, y_train=None, true
     if not isinstance(uncertainty, RegressionUncertainty):
         raise TypeError(f"uncertainty must be a RegressionUncertainty (mc_predict(...).regression()), got {type(uncertainty).__name__}")
     x = as_array("x", x).ravel()
-    if x.shape != np.shape(uncertainty.mean.ravel()):
-        raise ValueError(f"x must have one 1-D input per prediction ({uncertainty.mean.size}), got {x.size}")
+    if x.size != np.size(uncertainty.mean):
+        raise ValueError(f"x must have one 1-D input per prediction ({np.size(uncertainty.mean)}), got {x.size}")
     n_std = check_positive("n_std", n_std)
     order = np.argsort(x)
     x = x[order]
