@@ -11,18 +11,22 @@
     model.fit(x, y, epochs=200)
     split = bdl_tf.mc_predict(model, x_test, num_samples=200).regression()
     split.mean, split.aleatoric, split.epistemic
+    # T = 10,000 passes in O(N) memory, with the MC predictive log-likelihood of y:
+    summary = bdl_tf.mc_predict(model, x_test, 10_000, keep_samples=False, y=y_test)
 
 Submodules: ``metrics``, ``uncertainty``, ``datasets``, ``inference`` (exact, MCMC, VI), ``vae``
 (autoencoders, VAEs, CVAEs), ``plots`` (import it explicitly).
 """
 from bdl_tf import datasets, inference, metrics, uncertainty, vae
 from bdl_tf._config import by_mode, quick_mode, runtime_summary, set_seed
-from bdl_tf.progress import ProgressBar, fit_progress
+from bdl_tf._validation import CorruptFileError
 from bdl_tf.heads import BernoulliHead, CategoricalHead, NormalHead, negative_log_likelihood
 from bdl_tf.layers import ConcreteDropout, MCDropout, MCSpatialDropout1D, MCSpatialDropout2D, MCSpatialDropout3D
+from bdl_tf.progress import ProgressBar, fit_progress
 from bdl_tf.regularization import dropout_weight_decay, kl_weight, model_precision
+from bdl_tf.sampling import IdenticalPassesWarning, MCPrediction, mc_predict
 from bdl_tf.saving import load_model, save_model
-from bdl_tf.sampling import MCPrediction, mc_predict
+from bdl_tf.streaming import MCSummary
 
 __version__ = "0.1.0"
 
@@ -30,8 +34,11 @@ __all__ = [
     "BernoulliHead",
     "CategoricalHead",
     "ConcreteDropout",
+    "CorruptFileError",
+    "IdenticalPassesWarning",
     "MCDropout",
     "MCPrediction",
+    "MCSummary",
     "MCSpatialDropout1D",
     "MCSpatialDropout2D",
     "MCSpatialDropout3D",

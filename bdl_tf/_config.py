@@ -26,9 +26,9 @@ def set_seed(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow at once (``tf_keras.utils.set_random_seed``)."""
     import tf_keras as keras
 
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    keras.utils.set_random_seed(seed)
+    from bdl_tf._validation import check_seed
+
+    keras.utils.set_random_seed(check_seed("seed", seed))
 
 
 def runtime_summary() -> str:

@@ -4,6 +4,12 @@ Train them with :func:`negative_log_likelihood` as the Keras loss, so the model 
 as well as the mean (regression trained with MSE alone has no meaningful uncertainty).  Each head
 is a ``DistributionLambda`` subclass with its own ``get_config``, so models holding it can be
 rebuilt from their config (``keras.models.clone_model``, ``bdl_tf.saving``).
+
+Each head declares what :func:`bdl_tf.mc_predict` keeps of a pass (its ``kind`` and
+``moments``): the mean and variance (``NormalHead``, kind ``"regression"``), the class
+probabilities (``CategoricalHead``, ``"categorical"``) or the success probabilities
+(``BernoulliHead``, ``"bernoulli"``). :func:`output_moments` does the same for the distributions
+of other ``tfp.layers`` heads.
 """
 from __future__ import annotations
 
@@ -11,22 +17,89 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras as keras
 
-from bdl_tf._validation import check_positive, check_positive_int
+from bdl_tf._validation import check_positive, check_positive_int, check_tensor_condition
 
 tfd = tfp.distributions
 tfpl = tfp.layers
 
-__all__ = ["NormalHead", "CategoricalHead", "BernoulliHead", "negative_log_likelihood"]
+__all__ = ["NormalHead", "CategoricalHead", "BernoulliHead", "negative_log_likelihood", "output_moments"]
+
+
+def _inner(distribution):
+    """The distribution behind DistributionLambda's tensor-coercible proxy and ``Independent``."""
+    distribution = getattr(distribution, "tensor_distribution", distribution)
+    return distribution.distribution if isinstance(distribution, tfd.Independent) else distribution
+
+
+def _check_target_shape(y_true, distribution):
+    """y_true must have the distribution's shape batch + event exactly: a (N,) target against a
+    (N, 1) head would broadcast to (N, N) and sum a wrong loss."""
+    expected = distribution.batch_shape.concatenate(distribution.event_shape)
+    got = y_true.shape
+    if got.rank is None or expected.rank is None:
+        return
+    if got.rank != expected.rank or not got.is_compatible_with(expected):
+        hint = ""
+        if isinstance(_inner(distribution), tfd.OneHotCategorical):
+            hint = " (integer class labels? one-hot encode them: keras.utils.to_categorical(labels, num_classes))"
+        elif got.rank == expected.rank - 1:
+            hint = " (reshape the targets to (N, 1): y.reshape(-1, 1))"
+        raise ValueError(
+            f"y_true has shape {tuple(got)} but the head predicts {tuple(expected)} per batch; "
+            f"targets must match the head's event shape {tuple(distribution.event_shape)}{hint}"
+        )
+
+
+def _check_target_values(y_true, distribution):
+    """Discrete heads: Bernoulli targets in {0, 1}; categorical targets one-hot rows."""
+    inner = _inner(distribution)
+    if isinstance(inner, tfd.Bernoulli):
+        return check_tensor_condition(
+            (y_true == 0) | (y_true == 1), "y_true for a Bernoulli head must hold 0s and 1s only"
+        )
+    if isinstance(inner, tfd.OneHotCategorical):
+        binary = tf.reduce_all((y_true == 0) | (y_true == 1)) & tf.reduce_all(tf.reduce_sum(y_true, axis=-1) == 1)
+        return check_tensor_condition(binary, "y_true for a CategoricalHead must be one-hot rows (keras.utils.to_categorical)")
+    return None
 
 
 @keras.saving.register_keras_serializable(package="bdl_tf")
 def negative_log_likelihood(y_true, distribution):
-    """Keras loss -log p(y|x) per example; ``distribution`` is the model's output head."""
-    return -distribution.log_prob(tf.cast(y_true, distribution.dtype))
+    """Keras loss -log p(y|x) per example; ``distribution`` is the model's output head.
+
+    ``y_true`` must have the head's shape exactly (batch + event shape: (N, 1) for
+    ``NormalHead(1)``, one-hot (N, C) for ``CategoricalHead(C)``, 0/1 for ``BernoulliHead``):
+    a mismatch raises instead of broadcasting.
+    """
+    if not isinstance(distribution, tfd.Distribution):
+        raise TypeError(
+            f"negative_log_likelihood needs the model's output distribution (a bdl_tf head), got {type(distribution).__name__}"
+        )
+    y_true = tf.cast(y_true, distribution.dtype)
+    _check_target_shape(y_true, distribution)
+    check = _check_target_values(y_true, distribution)
+    with tf.control_dependencies([] if check is None else [check]):
+        return -distribution.log_prob(tf.identity(y_true))
+
+
+def output_moments(distribution):
+    """(kind, mean, variance or None) of one pass of a distribution output, for ``mc_predict``:
+    the declared moments of the head type the distribution belongs to."""
+    inner = _inner(distribution)
+    for head in (CategoricalHead, BernoulliHead):
+        if isinstance(inner, head.distribution_types):
+            return (head.kind, *head.moments(distribution))
+    return (NormalHead.kind, *NormalHead.moments(distribution))
 
 
 class _Head(tfpl.DistributionLambda):
-    """A DistributionLambda whose distribution comes from ``make(params)`` and whose tensor value is its mean."""
+    """A DistributionLambda whose distribution comes from ``make(params)`` and whose tensor value is its mean.
+
+    ``kind`` and ``moments(distribution)`` declare what one Monte-Carlo pass contributes; the
+    discrete heads also name the TFP distributions they build (``distribution_types``).
+    """
+
+    kind: str
 
     def __init__(self, event_size=1, **kwargs):
         self.event_size = check_positive_int("event_size", event_size)
@@ -82,6 +155,19 @@ class NormalHead(_Head):
         scale = self.min_scale + tf.math.softplus(raw_scale)
         return tfd.Independent(tfd.Normal(loc=loc, scale=scale), reinterpreted_batch_ndims=1)
 
+    kind = "regression"
+
+    @staticmethod
+    def moments(distribution):
+        """Predictive mean mu(x) and variance sigma(x)^2 of one pass."""
+        try:
+            return distribution.mean(), distribution.variance()
+        except NotImplementedError as error:
+            raise TypeError(
+                f"the model's output distribution {type(_inner(distribution)).__name__} has no mean/variance; "
+                "use a head whose distribution implements them"
+            ) from error
+
     def get_config(self):
         return {**super().get_config(), "min_scale": self.min_scale}
 
@@ -94,10 +180,18 @@ class CategoricalHead(_Head):
     Labels for :func:`negative_log_likelihood` are one-hot vectors (``keras.utils.to_categorical``).
     """
 
+    kind = "categorical"
+    distribution_types = (tfd.OneHotCategorical, tfd.Categorical)
+
     @staticmethod
     def params_size(event_size):
         """Number of logits: one per class."""
         return event_size
+
+    @staticmethod
+    def moments(distribution):
+        """Class probabilities p(y = c | x, theta_t) of one pass (no variance)."""
+        return _inner(distribution).probs_parameter(), None
 
     def make(self, params):
         self._check_params(params, self.event_size)
@@ -106,12 +200,23 @@ class CategoricalHead(_Head):
 
 @keras.saving.register_keras_serializable(package="bdl_tf")
 class BernoulliHead(_Head):
-    """Independent Bernoulli outputs (binary labels or binary pixels) from ``event_size`` logits."""
+    """Independent Bernoulli outputs (binary labels or binary pixels) from ``event_size`` logits.
+
+    ``mc_predict(...).classification()`` treats each output as a two-class problem {0, 1}.
+    """
+
+    kind = "bernoulli"
+    distribution_types = (tfd.Bernoulli,)
 
     @staticmethod
     def params_size(event_size=1):
         """Number of logits: one per output."""
         return event_size
+
+    @staticmethod
+    def moments(distribution):
+        """Success probabilities p(y = 1 | x, theta_t) of one pass (the variance p(1 - p) follows)."""
+        return _inner(distribution).probs_parameter(), None
 
     def make(self, params):
         self._check_params(params, self.event_size)

@@ -7,7 +7,6 @@ dropout and only force ``training=True``; concrete dropout learns the rate.
 """
 from __future__ import annotations
 
-
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras as keras
@@ -32,7 +31,7 @@ class _AlwaysOn:
         check_rate("rate", rate)
         super().__init__(rate, *args, **kwargs)
 
-    def call(self, inputs, training=None):  # noqa: ARG002 - ignored on purpose: always on
+    def call(self, inputs, training=None):  # `training` ignored on purpose: always on
         return super().call(inputs, training=True)
 
 
@@ -150,7 +149,7 @@ class ConcreteDropout(keras.layers.Wrapper):
         drop = tf.sigmoid(logit / self.temperature)
         return inputs * (1.0 - drop) / (1.0 - p)
 
-    def call(self, inputs, training=None):  # noqa: ARG002 - always on
+    def call(self, inputs, training=None):  # `training` ignored: always on
         p = self.rate
         self.add_loss(self._regularizer(p))
         return self.layer(self._dropped(inputs, p))

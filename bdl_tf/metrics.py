@@ -15,7 +15,9 @@ from scipy.stats import norm
 from sklearn.metrics import roc_auc_score
 
 from bdl_tf._validation import (
+    as_array,
     as_float_array,
+    check_class_labels,
     check_positive,
     check_positive_int,
     check_same_shape,
@@ -88,16 +90,8 @@ def _classification_pair(labels, probs):
         raise ValueError(f"probs must have shape (N, C), got {p.shape}")
     if np.any(p < 0) or np.any(np.abs(p.sum(axis=1) - 1.0) > 1e-3):
         raise ValueError("probs must be probabilities: rows >= 0 summing to 1 (apply a softmax first)")
-    y = np.asarray(labels)
-    if y.shape != (p.shape[0],):
-        raise ValueError(f"labels must have shape ({p.shape[0]},) to match probs, got {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.equal(np.mod(y, 1), 0)):
-            raise ValueError("labels must be integer class indices")
-        y = y.astype(int)
-    if y.min() < 0 or y.max() >= p.shape[1]:
-        raise ValueError(f"labels must lie in [0, {p.shape[1] - 1}] for {p.shape[1]} classes")
-    return y, p
+    y = as_array("labels", labels, min_ndim=0, shape=(p.shape[0],))
+    return check_class_labels("labels", y, p.shape[1]), p
 
 
 def categorical_nll(labels, probs, eps: float = 1e-12) -> float:

@@ -69,4 +69,6 @@ class ProgressBar(keras.callbacks.Callback):
 
 def fit_progress(description: str = "fit") -> list[keras.callbacks.Callback]:
     """Callbacks for ``model.fit``: a :class:`ProgressBar` where :func:`progress_enabled`, else none."""
-    return [ProgressBar(description)] if progress_enabled() else []
+    bar = ProgressBar(description)  # checks the description in every mode
+    return [bar] if progress_enabled() else []
+

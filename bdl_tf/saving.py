@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras as keras
 
-from bdl_tf._validation import check_tf_keras_model
+from bdl_tf._validation import check_bool, check_path, check_tf_keras_model, reading_file
 
 tfpl = tfp.layers
 
@@ -41,6 +39,7 @@ __all__ = ["save_model", "load_model", "FORMAT"]
 #: Written into config.json; ``load_model`` refuses folders of another format.
 FORMAT = "bdl_tf.saving/1"
 _CONFIG = "config.json"
+_REMEDY = "the folder is damaged or incomplete: save the model again with bdl_tf.save_model"
 _WEIGHTS = "weights"
 
 # Keys Keras' Lambda layer adds to a config: the pickled function, unused by named TFP layers.
@@ -138,9 +137,8 @@ def save_model(model, path, overwrite=False):
     existing folder is replaced only with ``overwrite=True``.
     """
     check_tf_keras_model(model)
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    folder = Path(path)
+    folder = check_path("path", path)
+    overwrite = check_bool("overwrite", overwrite)
     if folder.exists() and not overwrite:
         raise FileExistsError(f"path {str(folder)!r} exists; pass overwrite=True to replace it")
     if folder.exists() and not folder.is_dir():
@@ -168,22 +166,24 @@ def load_model(path, custom_objects=None, safe_mode=True):
         safe_mode: refuse to unpickle Python code (plain ``DistributionLambda`` layers). Set it to
             False only for files you trust.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    folder = check_path("path", path)
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"custom_objects must be a dict, got {type(custom_objects).__name__}")
-    folder = Path(path)
+    safe_mode = check_bool("safe_mode", safe_mode)
     config_file = folder / _CONFIG
     if not config_file.is_file():
         raise FileNotFoundError(f"no {_CONFIG} in {str(folder)!r}: not a folder written by bdl_tf.saving.save_model")
-    saved = json.loads(config_file.read_text())
-    if saved.get("format") != FORMAT:
-        raise ValueError(f"{config_file} has format {saved.get('format')!r}, expected {FORMAT!r}")
-    config = _route_tfp_layers(saved["model"], {*_named_tfp_layers(), "DistributionLambda"})
-    objects = {**_loaders(bool(safe_mode)), **(custom_objects or {})}
+    with reading_file(config_file, "model config written by bdl_tf.saving.save_model", _REMEDY):
+        saved = json.loads(config_file.read_text())
+        if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+            found = saved.get("format") if isinstance(saved, dict) else type(saved).__name__
+            raise ValueError(f"format {found!r}, expected {FORMAT!r}")
+        config = _route_tfp_layers(saved["model"], {*_named_tfp_layers(), "DistributionLambda"})
+    objects = {**_loaders(safe_mode), **(custom_objects or {})}
     with keras.saving.custom_object_scope(objects):
-        model = keras.saving.deserialize_keras_object(config, safe_mode=bool(safe_mode))
-    status = model.load_weights(str(folder / _WEIGHTS))
-    status.assert_existing_objects_matched()
+        model = keras.saving.deserialize_keras_object(config, safe_mode=safe_mode)
+    with reading_file(folder / _WEIGHTS, "weights checkpoint matching config.json", _REMEDY):
+        status = model.load_weights(str(folder / _WEIGHTS))
+        status.assert_existing_objects_matched()
     status.expect_partial()  # the optimizer's slots, if it was saved compiled, are not restored
     return model

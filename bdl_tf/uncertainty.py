@@ -39,7 +39,7 @@ def _prob_samples(prob_samples) -> np.ndarray:
 
 def entropy(probs, axis: int = -1) -> np.ndarray:
     """Shannon entropy H[p] = -sum_c p_c log p_c in nats (0 log 0 = 0)."""
-    return entr(np.asarray(probs, dtype=np.float64)).sum(axis=axis)
+    return entr(as_float_array("probs", probs)).sum(axis=axis)
 
 
 def predictive_probs(prob_samples) -> np.ndarray:

@@ -18,12 +18,12 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+import tensorflow as tf
+import tf_keras as keras
 
-from bdl_tf import set_seed  # noqa: E402
-from bdl_tf.layers import MCDropout  # noqa: E402
-from bdl_tf.sampling import mc_predict  # noqa: E402
+from bdl_tf import set_seed
+from bdl_tf.layers import MCDropout
+from bdl_tf.sampling import mc_predict
 
 CONFIGS = {
     "course (2 x 64, N=500, T=200)": dict(hidden=(64, 64), n=500, t=200, inputs=1),

@@ -6,7 +6,7 @@
 
 ``--data`` is a folder in the benchmark's layout, or the name of one of the benchmark
 repository's data sets (downloaded once into the cache). The protocol is in
-:mod:`bdl_tf.uci_protocol`; this script runs it on the first ``--splits`` splits and prints one
+``benchmarks/uci_protocol.py``; this script runs it on the first ``--splits`` splits and prints one
 row (test RMSE and test log-likelihood, mean +- standard error over the splits) beside the
 published MC-dropout rows, and its own wall time.
 """
@@ -21,10 +21,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from bdl_tf.datasets.uci import UCI_DATASET_NAMES, load_uci, load_uci_folder  # noqa: E402
-from bdl_tf.uci_protocol import BenchmarkResult, ProtocolSettings, run_benchmark  # noqa: E402
+from bdl_tf.datasets.uci import UCI_DATASET_NAMES, load_uci, load_uci_folder
+
+from uci_protocol import BenchmarkResult, ProtocolSettings, run_benchmark
 
 # Published MC-dropout rows: (RMSE mean, s.e., test LL mean, s.e.), keyed by the benchmark's folder name.
 # Gal & Ghahramani (2016), Table 1.

@@ -22,7 +22,7 @@ import time
 PUBLISHED_NLL = 86.76  # Burda et al. 2016, Table 1, VAE, k = 1, one stochastic layer, latent 50
 
 
-def burda_learning_rate(epoch, lr=None):  # noqa: ARG001 - Keras passes the current rate
+def burda_learning_rate(epoch, lr=None):  # `lr`: Keras passes the current rate
     """Burda et al.'s schedule: 3^i epochs at 1e-3 * 10^(-i/7) for i = 0..7 (3280 epochs in all)."""
     stage, end = 0, 1
     while epoch >= end and stage < 7:

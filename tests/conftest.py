@@ -1,5 +1,14 @@
-"""Shared test set-up: a fresh seed for every test (quick mode and quiet TF: ../conftest.py)."""
+"""Shared test set-up: a fresh seed for every test (quick mode and quiet TF: ../conftest.py).
+
+The benchmarks' own modules (``benchmarks/uci_protocol.py``) are importable by name, as they are
+for the scripts that sit beside them.
+"""
+import sys
+from pathlib import Path
+
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 
 @pytest.fixture(autouse=True)

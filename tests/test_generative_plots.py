@@ -2,11 +2,11 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from bdl_tf.plots.generative import (  # noqa: E402
+from bdl_tf.plots.generative import (
     plot_image_grid,
     plot_latent_manifold,
     plot_latent_scatter,

@@ -108,10 +108,10 @@ def test_ood_auroc_matches_sklearn():
         (lambda: metrics.gaussian_nll([1.0, 2.0], [0.0], [1.0]), "same shape"),
         (lambda: metrics.rmse([1.0], [np.nan]), "NaN"),
         (lambda: metrics.accuracy([0, 1], [[0.5, 0.6], [0.5, 0.5]]), "probabilities"),
-        (lambda: metrics.accuracy([0, 2], [[0.5, 0.5], [0.5, 0.5]]), r"labels must lie in \[0, 1\]"),
+        (lambda: metrics.accuracy([0, 2], [[0.5, 0.5], [0.5, 0.5]]), r"labels must be classes in \[0, 2\)"),
         (lambda: metrics.accuracy([0], [[0.5, 0.5], [0.5, 0.5]]), "labels must have shape"),
         (lambda: metrics.calibration_bins([0], [[1.0, 0.0]], n_bins=0), "n_bins"),
-        (lambda: metrics.ood_auroc([], [1.0]), "non-empty"),
+        (lambda: metrics.ood_auroc([], [1.0]), "scores_in must not be empty"),
         (lambda: metrics.mc_gaussian_nll([0.0], [[0.0]]), "exactly one"),
     ],
 )

@@ -57,7 +57,7 @@ def test_read_idx_plain_and_gzipped(tmp_path):
 
 def test_read_idx_rejects_bad_files(tmp_path):
     (tmp_path / "html").write_bytes(b"<html>404</html>")
-    with pytest.raises(ValueError, match="not an idx file"):
+    with pytest.raises(ValueError, match="not a readable idx file.*delete the file"):
         read_idx(tmp_path / "html")
     (tmp_path / "short").write_bytes(_idx_bytes(np.zeros((3, 4)))[:-1])
     with pytest.raises(ValueError, match="header says shape"):

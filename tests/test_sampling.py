@@ -5,7 +5,7 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bdl_tf import set_seed
-from bdl_tf.heads import CategoricalHead, NormalHead
+from bdl_tf.heads import BernoulliHead, CategoricalHead, NormalHead
 from bdl_tf.layers import MCDropout
 from bdl_tf.sampling import mc_predict
 
@@ -72,14 +72,41 @@ def test_seed_reproduces_the_samples(linear_model):
     np.testing.assert_array_equal(a, b)
 
 
-def test_distribution_head_gives_means_and_variances():
-    model = keras.Sequential([keras.layers.Dense(8, input_shape=(2,)), MCDropout(0.2), keras.layers.Dense(2), NormalHead(1)])
-    x = np.zeros((6, 2), np.float32) + 0.5
-    prediction = mc_predict(model, x, 9)
-    assert prediction.mean_samples.shape == prediction.variance_samples.shape == (9, 6, 1)
-    assert np.all(prediction.variance_samples > 0)
+def test_normal_head_variances_match_a_model_whose_variances_are_known():
+    """Inputs x -> MCDropout(p) -> Dense(2) -> NormalHead(1) with the scale row fixed: every pass
+    has sigma = min_scale + softplus(r) (aleatoric = sigma^2 exactly) and a mean w . (m x) / (1 - p)
+    + b whose variance over the masks is sum_i w_i^2 x_i^2 p / (1 - p) (the epistemic part)."""
+    rng = np.random.default_rng(5)
+    w, b, r = rng.normal(size=5).astype(np.float32), 0.3, -0.7
+    model = keras.Sequential([MCDropout(RATE, input_shape=(5,)), keras.layers.Dense(2), NormalHead(1, min_scale=1e-3)])
+    model.layers[1].set_weights([np.stack([w, np.zeros(5, np.float32)], axis=1), np.array([b, r], np.float32)])
+    x = rng.normal(size=(6, 5)).astype(np.float32)
+    T = 8_000
+    prediction = mc_predict(model, x, T)
+    assert prediction.kind == "regression"
+    assert prediction.mean_samples.shape == prediction.variance_samples.shape == (T, 6, 1)
     split = prediction.regression()
-    np.testing.assert_allclose(split.total, split.aleatoric + split.epistemic)
+
+    sigma2 = (1e-3 + np.log1p(np.exp(r))) ** 2
+    np.testing.assert_allclose(split.aleatoric[:, 0], sigma2, rtol=1e-5)
+    analytic_epistemic = (w**2 * x**2).sum(axis=1) * RATE / (1 - RATE)
+    # The sample variance of T draws has relative standard error <= sqrt((kurtosis - 1) / T); the
+    # kurtosis of a sum of 5 scaled Bernoullis is below 10 here, so 15% is more than 5 sigma.
+    np.testing.assert_allclose(split.epistemic[:, 0], analytic_epistemic, rtol=0.15)
+    np.testing.assert_allclose(split.mean[:, 0], x @ w + b, atol=5 * np.sqrt(analytic_epistemic.max() / T))
+
+
+def test_bernoulli_head_predicts_probabilities_and_classifies():
+    model = keras.Sequential([keras.layers.Dense(4, input_shape=(2,)), MCDropout(0.5), keras.layers.Dense(3), BernoulliHead(3)])
+    x = np.random.default_rng(4).normal(size=(5, 2)).astype(np.float32)
+    prediction = mc_predict(model, x, 10)
+    assert prediction.kind == "bernoulli" and prediction.variance_samples is None
+    assert np.all((prediction.mean_samples > 0) & (prediction.mean_samples < 1))
+    summary = prediction.classification()
+    assert summary.probs.shape == (5, 3, 2)
+    np.testing.assert_allclose(summary.probs[..., 1], prediction.mean, rtol=1e-6)
+    with pytest.raises(TypeError, match="use classification"):
+        prediction.regression()
 
 
 def test_categorical_head_and_softmax_output_give_probabilities():
@@ -92,6 +119,7 @@ def test_categorical_head_and_softmax_output_give_probabilities():
     x = np.random.default_rng(3).normal(size=(5, 2)).astype(np.float32)
     for model in (head, softmax, lambda_head):
         prediction = mc_predict(model, x, 10)
+        assert prediction.variance_samples is None  # a OneHotCategorical head declares probabilities only
         assert prediction.mean_samples.shape == (10, 5, 4)
         np.testing.assert_allclose(prediction.mean_samples.sum(axis=-1), 1.0, rtol=1e-5)
         summary = prediction.classification()
@@ -103,7 +131,7 @@ def test_bad_input_gives_clear_errors(linear_model):
     x = np.ones((2, 5), np.float32)
     with pytest.raises(ValueError, match="num_samples must be an integer >= 1"):
         mc_predict(model, x, 0)
-    with pytest.raises(ValueError, match="num_samples"):
+    with pytest.raises(TypeError, match="num_samples"):
         mc_predict(model, x, 2.5)
     with pytest.raises(ValueError, match="model expects inputs of shape"):
         mc_predict(model, np.ones((2, 4), np.float32), 3)

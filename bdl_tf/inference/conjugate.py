@@ -10,22 +10,20 @@ Two models whose posterior is known in closed form:
 """
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from bdl_tf._validation import as_float_array, check_positive
+from bdl_tf._validation import as_float_array, check_int, check_positive, check_positive_int
 
 tfd = tfp.distributions
 
 
 def _check_counts(successes, trials, *, min_trials: int = 0) -> tuple[int, int]:
     for name, value in (("successes", successes), ("trials", trials)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        check_int(name, value, minimum=0)
     if trials < min_trials:
         raise ValueError(f"trials must be an integer >= {min_trials}, got {trials!r}")
     if successes > trials:
@@ -54,8 +52,7 @@ def beta_binomial_predictive(successes, trials, new_trials, prior_a=1.0, prior_b
     With ``successes = trials = 0`` it is the prior predictive, and its ``prob(k)`` at the observed
     count is the evidence ``p(k) = int p(k | theta) p(theta) dtheta`` of Bayes' theorem.
     """
-    if isinstance(new_trials, bool) or not isinstance(new_trials, numbers.Integral) or new_trials < 1:
-        raise ValueError(f"new_trials must be an integer >= 1, got {new_trials!r}")
+    check_positive_int("new_trials", new_trials)
     a_post, b_post = _posterior_concentrations(successes, trials, prior_a, prior_b)
     return tfd.BetaBinomial(np.float64(new_trials), np.float64(a_post), np.float64(b_post))
 

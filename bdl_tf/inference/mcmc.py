@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import numbers
 import time
 from dataclasses import dataclass
 
@@ -18,7 +17,16 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from bdl_tf._validation import check_positive, check_positive_int
+from bdl_tf._random import stateless_seed
+from bdl_tf._validation import (
+    as_array,
+    check_callable,
+    check_choice,
+    check_positive,
+    check_positive_int,
+    check_probability,
+    check_seed,
+)
 
 KERNELS = ("nuts", "hmc")
 
@@ -104,26 +112,30 @@ def run_mcmc(
     """
     num_results = check_positive_int("num_results", num_results)
     num_burnin_steps = check_positive_int("num_burnin_steps", num_burnin_steps)
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    kernel = check_choice("kernel", kernel, KERNELS)
     step_size = check_positive("step_size", step_size)
     num_leapfrog_steps = check_positive_int("num_leapfrog_steps", num_leapfrog_steps)
     max_tree_depth = check_positive_int("max_tree_depth", max_tree_depth)
-    if isinstance(target_accept_prob, bool) or not isinstance(target_accept_prob, numbers.Real) or not (
-        0.0 < target_accept_prob < 1.0
-    ):
-        raise ValueError(f"target_accept_prob must be a number in (0, 1), got {target_accept_prob!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**31:
-        raise ValueError(f"seed must be an integer in [0, 2**31), got {seed!r}")
-    if not callable(target_log_prob_fn):
-        raise TypeError(f"target_log_prob_fn must be callable, got {type(target_log_prob_fn).__name__}")
-    state = tf.convert_to_tensor(initial_state)
+    target_accept_prob = check_probability("target_accept_prob", target_accept_prob)
+    seed = check_seed("seed", seed)
+    check_callable("target_log_prob_fn", target_log_prob_fn)
+    try:
+        state = tf.convert_to_tensor(initial_state)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"initial_state must be a float tensor, got {type(initial_state).__name__}") from error
     if not state.dtype.is_floating:
         raise TypeError(f"initial_state must be a float tensor, got dtype {state.dtype.name}")
+    as_array("initial_state", state.numpy(), state.dtype.as_numpy_dtype)  # finite and non-empty
     if state.shape.rank < 1 or state.shape[0] < 2:
         raise ValueError(
             "initial_state must have a leading chain dimension of size >= 2 (R-hat compares chains), "
             f"got shape {state.shape.as_list()}"
+        )
+
+    start_log_prob = target_log_prob_fn(state)
+    if not np.all(np.isfinite(np.asarray(start_log_prob))):
+        raise ValueError(
+            "target_log_prob_fn is not finite at initial_state (NaN or -inf): start the chains where the density is > 0"
         )
 
     inner = _make_kernel(kernel, target_log_prob_fn, tf.constant(step_size, state.dtype),
@@ -146,7 +158,7 @@ def run_mcmc(
         )
 
     start = time.perf_counter()
-    samples, (log_accept_ratio, step_sizes) = sample(tf.constant([int(seed), 0], tf.int32))  # a stateless seed
+    samples, (log_accept_ratio, step_sizes) = sample(stateless_seed(seed))  # a stateless seed
     seconds = time.perf_counter() - start
     r_hat = tfp.mcmc.potential_scale_reduction(samples, independent_chain_ndims=1)
     with _quiet_tensorflow_logger():

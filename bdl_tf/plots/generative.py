@@ -6,6 +6,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from bdl_tf._validation import as_array
+
 __all__ = [
     "plot_image_grid",
     "plot_reconstructions",
@@ -18,7 +20,7 @@ __all__ = [
 
 def _images(name, images, leading_dims):
     """Images as (..., height, width) greyscale or (..., height, width, 3) colour, checked."""
-    images = np.asarray(images, dtype=np.float32)
+    images = as_array(name, images, np.float32, min_ndim=0)
     if images.ndim == leading_dims + 3 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim not in (leading_dims + 2, leading_dims + 3) or (images.ndim == leading_dims + 3 and images.shape[-1] != 3):
@@ -87,7 +89,7 @@ def plot_reconstructions(originals, reconstructions, n=10, cell_size=1.2):
 def plot_latent_scatter(codes, labels=None, dims=(0, 1), ax=None, class_names=None):
     """Latent codes (n, latent_dim), e.g. ``vae.embed(x_test)``, as a 2-D scatter of dimensions
     ``dims``, coloured by label: clusters show what the latent space has learned."""
-    codes = np.asarray(codes, dtype=np.float64)
+    codes = as_array("codes", codes, min_ndim=0)
     if codes.ndim != 2 or codes.shape[1] < 2:
         raise ValueError(f"codes must have shape (n, latent_dim >= 2), got {codes.shape}")
     d0, d1 = dims
@@ -100,9 +102,7 @@ def plot_latent_scatter(codes, labels=None, dims=(0, 1), ax=None, class_names=No
     if labels is None:
         ax.scatter(codes[:, d0], codes[:, d1], s=4, alpha=0.6)
     else:
-        labels = np.asarray(labels)
-        if labels.shape != (len(codes),):
-            raise ValueError(f"labels must have shape ({len(codes)},), got {labels.shape}")
+        labels = as_array("labels", labels, np.asarray(labels).dtype, min_ndim=0, shape=(len(codes),))
         classes = np.unique(labels)
         colours = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
         for k, c in enumerate(classes):

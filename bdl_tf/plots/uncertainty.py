@@ -4,7 +4,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from bdl_tf._validation import as_array, check_positive
 from bdl_tf.metrics import CalibrationBins
+from bdl_tf.uncertainty import RegressionUncertainty
 
 __all__ = ["plot_regression_uncertainty", "plot_reliability_diagram"]
 
@@ -22,7 +24,12 @@ def plot_regression_uncertainty(x, uncertainty, x_train=None, y_train=None, true
 
     ``uncertainty`` is a :class:`bdl_tf.uncertainty.RegressionUncertainty` (e.g. ``mc_predict(...).regression()``).
     """
-    x = np.asarray(x).ravel()
+    if not isinstance(uncertainty, RegressionUncertainty):
+        raise TypeError(f"uncertainty must be a RegressionUncertainty (mc_predict(...).regression()), got {type(uncertainty).__name__}")
+    x = as_array("x", x).ravel()
+    if x.size != np.size(uncertainty.mean):
+        raise ValueError(f"x must have one 1-D input per prediction ({np.size(uncertainty.mean)}), got {x.size}")
+    n_std = check_positive("n_std", n_std)
     order = np.argsort(x)
     x = x[order]
     mean = np.asarray(uncertainty.mean).ravel()[order]
@@ -46,6 +53,8 @@ def plot_regression_uncertainty(x, uncertainty, x_train=None, y_train=None, true
 
 def plot_reliability_diagram(bins: CalibrationBins, ax=None, title=None):
     """Accuracy against confidence per bin (bars), the diagonal of perfect calibration, and the ECE."""
+    if not isinstance(bins, CalibrationBins):
+        raise TypeError(f"bins must be a CalibrationBins (bdl_tf.metrics.calibration_bins), got {type(bins).__name__}")
     fig, ax = _figure(ax, (4.5, 4.5))
     centers = (bins.edges[:-1] + bins.edges[1:]) / 2
     width = np.diff(bins.edges)

@@ -4,12 +4,22 @@
 - :class:`Autoencoder`, :class:`VAE`, :class:`CVAE`: the models (``fit``, ``embed``, ``generate``,
   ``reconstruct``, ``interpolate``, ``traverse``; VAEs also ``sample`` and ``latent_grid``).
 - :mod:`~bdl_tf.vae.bounds`: per-example ELBO and importance-weighted log-likelihood estimates.
+- :mod:`~bdl_tf.vae.divergence`: KL(q || p), exact where TFP has it.
 - :mod:`~bdl_tf.vae.quadrature`: log p(x) and the exact posterior p(z|x) on a grid, for 1-2 latent dimensions.
 """
 from bdl_tf.vae.autoencoder import Autoencoder
-from bdl_tf.vae.bounds import elbo, importance_weighted_bound, kl_divergence
+from bdl_tf.vae.bounds import elbo, importance_weighted_bound
 from bdl_tf.vae.cvae import CVAE
-from bdl_tf.vae.networks import LIKELIHOODS, POSTERIORS, LearnedScale, conv_decoder, conv_encoder, dense_decoder, dense_encoder
+from bdl_tf.vae.divergence import kl_divergence
+from bdl_tf.vae.networks import (
+    LIKELIHOODS,
+    POSTERIORS,
+    LearnedScale,
+    conv_decoder,
+    conv_encoder,
+    dense_decoder,
+    dense_encoder,
+)
 from bdl_tf.vae.quadrature import GridPosterior, posterior_grid
 from bdl_tf.vae.vae import VAE
 

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 import tf_keras as keras
 
-from bdl_tf._validation import check_positive_int, check_tf_keras_model
+from bdl_tf._validation import as_array, check_positive_int, check_tf_keras_model
 
 __all__ = ["EncoderDecoder"]
 
 _BATCH = 1024  # examples per forward pass in the NumPy-facing helpers
 
 
-def _as_inputs(name, x, shape):
-    """``x`` as a float32 batch whose examples have ``shape``; one example gets a batch axis."""
-    try:
-        x = np.asarray(x, dtype=np.float32)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from error
+def as_inputs(name, x, shape):
+    """``x`` as a non-empty, finite float32 batch whose examples have ``shape``; one example gets
+    a batch axis; tensors, symbolic Keras tensors and distributions (inside Keras' training loop, a
+    posterior handed to ``decode``) pass unchanged."""
+    if tf.is_tensor(x) or isinstance(x, tfp.distributions.Distribution) or hasattr(x, "_keras_history"):
+        return x
+    x = as_array(name, x, np.float32, min_ndim=0)
     if x.shape == tuple(shape):
         x = x[None]
-    if x.shape[1:] != tuple(shape) or len(x) == 0:
+    if x.shape[1:] != tuple(shape):
         raise ValueError(f"{name} must have shape (n, {', '.join(map(str, shape))}), got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or infinite values")
     return x
 
 
@@ -63,7 +63,7 @@ class EncoderDecoder(keras.Model):
         self.built = True  # all weights live in the two (built) networks
 
     # -- conditioning ---------------------------------------------------------------------------
-    def _condition(self, labels, batch_size):  # noqa: ARG002 - used by the conditional subclass
+    def _condition(self, labels, batch_size):  # `labels`: used by the conditional subclass
         """The condition tensor for ``batch_size`` examples; unconditional models take no labels."""
         if labels is not None:
             raise ValueError(f"labels are only used by a conditional model; {type(self).__name__} takes none")
@@ -90,11 +90,11 @@ class EncoderDecoder(keras.Model):
 
     def embed(self, x, labels=None):
         """One latent code per input, (n, latent_dim): the code (autoencoder) or the posterior mean (VAE)."""
-        return self._batched(self._embed_batch, _as_inputs("x", x, self.input_example_shape), labels)
+        return self._batched(self._embed_batch, as_inputs("x", x, self.input_example_shape), labels)
 
     def generate(self, z, labels=None):
         """One image per latent code, (n, *image_shape): the decoder's image or the mean of p(x|z)."""
-        return self._batched(self._generate_batch, _as_inputs("z", z, (self.latent_dim,)), labels)
+        return self._batched(self._generate_batch, as_inputs("z", z, (self.latent_dim,)), labels)
 
     # -- latent-space tools ---------------------------------------------------------------------
     def reconstruct(self, x, labels=None):
@@ -107,8 +107,8 @@ class EncoderDecoder(keras.Model):
         steps = check_positive_int("steps", steps)
         if steps < 2:
             raise ValueError(f"steps must be at least 2 (the two end points), got {steps}")
-        z = self.embed(np.stack([_as_inputs("x_a", x_a, self.input_example_shape)[0],
-                                 _as_inputs("x_b", x_b, self.input_example_shape)[0]]), labels)
+        z = self.embed(np.stack([as_inputs("x_a", x_a, self.input_example_shape)[0],
+                                 as_inputs("x_b", x_b, self.input_example_shape)[0]]), labels)
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         return self.generate((1.0 - t) * z[0] + t * z[1], labels)
 
@@ -126,7 +126,7 @@ class EncoderDecoder(keras.Model):
         values = np.asarray(values, dtype=np.float32).ravel()
         if values.size == 0 or not np.all(np.isfinite(values)):
             raise ValueError("values must be a non-empty array of finite numbers")
-        z0 = self.embed(_as_inputs("x", x, self.input_example_shape)[:1], labels)[0]
+        z0 = self.embed(as_inputs("x", x, self.input_example_shape)[:1], labels)[0]
         codes = np.repeat(z0[None, None], len(dims), axis=0).repeat(len(values), axis=1)
         for i, d in enumerate(dims):
             codes[i, :, d] = values

@@ -12,35 +12,18 @@ combining the chunks with a running logsumexp so that memory stays bounded for K
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
+from bdl_tf._random import seed_stream
 from bdl_tf._validation import check_positive_int
+from bdl_tf.vae.vae import VAE
 
-tfd = tfp.distributions
-
-__all__ = ["kl_divergence", "elbo", "importance_weighted_bound"]
+__all__ = ["elbo", "importance_weighted_bound"]
 
 #: Default budget for one chunk of the importance-weighted bound: samples x batch x pixels floats.
 _CHUNK_ELEMENTS = 2**23
-
-
-def kl_divergence(q, p, z=None):
-    """KL(q || p) per example: exact when TFP registers the pair (``tfd.kl_divergence``),
-    else the Monte-Carlo estimate mean_s [log q(z_s) - log p(z_s)] over the samples ``z``
-    (shape (S, batch, latent) or (batch, latent)) drawn from q."""
-    try:
-        return tfd.kl_divergence(q, p)
-    except NotImplementedError:
-        if z is None:
-            raise ValueError(
-                f"TFP has no exact KL for {type(q).__name__} || {type(p).__name__}: pass samples z ~ q"
-            ) from None
-        estimate = q.log_prob(z) - p.log_prob(z)
-        return tf.reduce_mean(estimate, axis=0) if estimate.shape.rank > 1 else estimate
 
 
 def _batches(x, labels, batch_size):
@@ -49,31 +32,7 @@ def _batches(x, labels, batch_size):
         yield x[start:stop], None if labels is None else labels[start:stop]
 
 
-def stateless_seed(seed):
-    """An integer seed as TFP's stateless seed (a pair of int32), so the same seed gives the same
-    samples every time; None stays None (TensorFlow's stateful sampling); a tensor is taken as
-    already stateless."""
-    if seed is None or tf.is_tensor(seed):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**31:
-        raise ValueError(f"seed must be None or an integer in [0, 2**31), got {seed!r}")
-    return tf.constant([int(seed), 0], dtype=tf.int32)
-
-
-def _seed_stream(seed):
-    """Endless stateless seeds derived from ``seed`` (or None for TensorFlow's stateful sampling)."""
-    current = stateless_seed(seed)
-    if current is None:
-        while True:
-            yield None
-    while True:
-        current, out = tfp.random.split_seed(current, n=2)
-        yield out
-
-
 def _check_data(model, x, labels, batch_size):
-    from bdl_tf.vae.vae import VAE
-
     if not isinstance(model, VAE):
         raise TypeError(f"model must be a bdl_tf.vae.VAE or CVAE, got {type(model).__name__}")
     x = np.asarray(x, dtype=np.float32)
@@ -91,7 +50,7 @@ def elbo(model, x, labels=None, num_samples=1, batch_size=256, seed=None):
     ``num_samples`` draws of z and the KL exact where TFP has it. Returns a NumPy array (N,)."""
     x, labels, batch_size = _check_data(model, x, labels, batch_size)
     num_samples = check_positive_int("num_samples", num_samples)
-    seeds = _seed_stream(seed)
+    seeds = seed_stream(seed)
     out = []
     for xb, cb in _batches(x, labels, batch_size):
         reconstruction, kl = model.elbo_terms(xb, cb, num_samples=num_samples, seed=next(seeds))
@@ -113,7 +72,7 @@ def importance_weighted_bound(model, x, labels=None, num_samples=5000, batch_siz
         pixels = int(np.prod(x.shape[1:]))
         chunk_size = max(1, _CHUNK_ELEMENTS // (batch_size * pixels))
     chunk_size = min(check_positive_int("chunk_size", chunk_size), num_samples)
-    seeds = _seed_stream(seed)
+    seeds = seed_stream(seed)
     out = []
     for xb, cb in _batches(x, labels, batch_size):
         running = None  # logsumexp of the log weights seen so far, per example

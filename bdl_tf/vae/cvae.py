@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from bdl_tf._validation import as_array, check_class_labels
 from bdl_tf.vae.vae import VAE
 
 __all__ = ["CVAE"]
@@ -32,24 +33,25 @@ class CVAE(VAE):
     def _condition(self, labels, batch_size):
         if labels is None:
             raise ValueError("labels are required: a CVAE is conditioned on the class of each input")
-        if not tf.is_tensor(labels):
-            labels = np.asarray(labels)
-            if np.issubdtype(labels.dtype, np.integer):
-                self._check_classes(labels)
-            if labels.ndim == 0:  # one class for the whole batch
-                labels = tf.fill([batch_size], int(labels))
-        labels = tf.convert_to_tensor(labels)
-        if labels.dtype.is_integer:
-            return tf.one_hot(tf.reshape(labels, [-1]), self.num_classes)
-        if labels.shape.rank != 2 or labels.shape[-1] != self.num_classes:
+        if tf.is_tensor(labels):  # inside Keras' training loop
+            if labels.dtype.is_integer:
+                return tf.one_hot(tf.reshape(labels, [-1]), self.num_classes)
+            return tf.cast(labels, tf.float32)
+        array = np.asarray(labels)
+        if array.ndim == 2 and array.shape[-1] == self.num_classes and array.dtype.kind == "f":
+            one_hot = as_array("labels", array, np.float32)
+            if not np.all((one_hot == 0) | (one_hot == 1)) or not np.all(one_hot.sum(axis=1) == 1):
+                raise ValueError(f"labels given as rows of width {self.num_classes} must be one-hot")
+            return tf.constant(one_hot)
+        classes = check_class_labels("labels", labels, self.num_classes)
+        if classes.ndim == 0:  # one class for the whole batch
+            classes = np.full(batch_size, classes)
+        if classes.ndim != 1:
             raise ValueError(
-                f"labels must be integer classes or one-hot rows of width {self.num_classes}, got shape {labels.shape}"
+                f"labels must be integer classes (one per example, or one for all) or one-hot rows of width "
+                f"{self.num_classes}, got shape {classes.shape}"
             )
-        return tf.cast(labels, tf.float32)
-
-    def _check_classes(self, labels):
-        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(f"labels must be classes in [0, {self.num_classes}), got {labels.min()}..{labels.max()}")
+        return tf.one_hot(classes, self.num_classes)
 
     def _unpack(self, data):
         x, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

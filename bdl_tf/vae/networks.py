@@ -18,14 +18,12 @@ mirror them with strided ``Conv2DTranspose`` layers (Kingma & Welling 2014; the 
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras as keras
 
-from bdl_tf._validation import check_positive, check_positive_int
+from bdl_tf._validation import check_choice, check_positive, check_positive_int, check_shape
 
 tfd = tfp.distributions
 tfpl = tfp.layers
@@ -90,36 +88,6 @@ class LearnedScale(keras.layers.Layer):
         return {**super().get_config(), "min_scale": self.min_scale, "initial_scale": self.initial_scale}
 
 
-def _check_shape(name, shape, rank=None):
-    if isinstance(shape, numbers.Integral):
-        shape = (shape,)
-    try:
-        shape = tuple(int(s) for s in shape)
-    except TypeError as error:
-        raise TypeError(f"{name} must be a tuple of positive integers, got {shape!r}") from error
-    if not shape or any(s < 1 for s in shape) or (rank is not None and len(shape) != rank):
-        expected = f"{rank} positive integers (height, width, channels)" if rank else "positive integers"
-        raise ValueError(f"{name} must be {expected}, got {shape!r}")
-    return shape
-
-
-def _check_units(name, units, allow_empty=True):
-    if isinstance(units, numbers.Integral):
-        units = (units,)
-    units = tuple(units)
-    if not allow_empty and not units:
-        raise ValueError(f"{name} must name at least one layer, got {units!r}")
-    for u in units:
-        check_positive_int(f"each entry of {name}", u)
-    return units
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
-
-
 def _inputs(shape, condition_dim, first_name):
     """The network's inputs: the main input and, for a conditional network, a condition vector c."""
     main = keras.Input(shape=shape, name=first_name)
@@ -180,10 +148,10 @@ def dense_encoder(
         posterior: ``"diagonal"``, ``"full"`` or ``None`` (deterministic code), see ``POSTERIORS``.
         condition_dim: size of the condition vector c for a conditional VAE (concatenated to x).
     """
-    input_shape = _check_shape("input_shape", input_shape)
+    input_shape = check_shape("input_shape", input_shape)
     latent_dim = check_positive_int("latent_dim", latent_dim)
-    hidden_units = _check_units("hidden_units", hidden_units)
-    _check_choice("posterior", posterior, POSTERIORS)
+    hidden_units = check_shape("hidden_units", hidden_units, min_rank=0)
+    check_choice("posterior", posterior, POSTERIORS)
     inputs, condition = _inputs(input_shape, condition_dim, "x")
     h = keras.layers.Flatten(name="flatten")(inputs[0])
     if condition is not None:
@@ -204,11 +172,11 @@ def conv_encoder(
 ):
     """Convolutional encoder: one strided Conv2D per entry of ``filters`` (each halves height and
     width), then a Dense head to q(z|x) or the code. The condition c joins the flattened features."""
-    input_shape = _check_shape("input_shape", input_shape, rank=3)
+    input_shape = check_shape("input_shape", input_shape, min_rank=3, max_rank=3)
     latent_dim = check_positive_int("latent_dim", latent_dim)
-    filters = _check_units("filters", filters, allow_empty=False)
+    filters = check_shape("filters", filters)
     kernel_size = check_positive_int("kernel_size", kernel_size)
-    _check_choice("posterior", posterior, POSTERIORS)
+    check_choice("posterior", posterior, POSTERIORS)
     inputs, condition = _inputs(input_shape, condition_dim, "x")
     h = inputs[0]
     for i, f in enumerate(filters):
@@ -243,9 +211,9 @@ def dense_decoder(
         likelihood: ``"bernoulli"``, ``"normal"`` or ``None`` (deterministic image), see ``LIKELIHOODS``.
         output_activation: activation of the deterministic image (``likelihood=None`` only).
     """
-    output_shape = _check_shape("output_shape", output_shape)
-    hidden_units = _check_units("hidden_units", hidden_units)
-    _check_choice("likelihood", likelihood, LIKELIHOODS)
+    output_shape = check_shape("output_shape", output_shape)
+    hidden_units = check_shape("hidden_units", hidden_units, min_rank=0)
+    check_choice("likelihood", likelihood, LIKELIHOODS)
     inputs, h = _decoder_inputs(latent_dim, condition_dim)
     h = _hidden(h, hidden_units, activation, "decoder")
     params = keras.layers.Dense(int(np.prod(output_shape)), name="pixel_params")(h)
@@ -266,10 +234,10 @@ def conv_decoder(
     """Transpose-convolutional decoder, the mirror of :func:`conv_encoder`: Dense to a
     (H / 2^k, W / 2^k, filters[0]) map, one strided Conv2DTranspose per entry of ``filters``
     (each doubles height and width), then a Conv2DTranspose to one parameter per pixel."""
-    output_shape = _check_shape("output_shape", output_shape, rank=3)
-    filters = _check_units("filters", filters, allow_empty=False)
+    output_shape = check_shape("output_shape", output_shape, min_rank=3, max_rank=3)
+    filters = check_shape("filters", filters)
     kernel_size = check_positive_int("kernel_size", kernel_size)
-    _check_choice("likelihood", likelihood, LIKELIHOODS)
+    check_choice("likelihood", likelihood, LIKELIHOODS)
     height, width, channels = output_shape
     factor = 2 ** len(filters)
     if height % factor or width % factor:

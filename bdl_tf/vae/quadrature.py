@@ -21,6 +21,7 @@ import tensorflow_probability as tfp
 from scipy.special import logsumexp
 
 from bdl_tf._validation import check_positive, check_positive_int
+from bdl_tf.vae.vae import VAE
 
 tfd = tfp.distributions
 
@@ -82,8 +83,6 @@ def posterior_grid(model, x, limit=5.0, points=101):
     Returns:
         :class:`GridPosterior`.
     """
-    from bdl_tf.vae.vae import VAE
-
     if not isinstance(model, VAE) or model.conditional:
         raise TypeError(f"model must be an unconditional bdl_tf.vae.VAE, got {type(model).__name__}")
     if model.latent_dim not in (1, 2):

@@ -9,28 +9,21 @@ with z drawn by the reparameterisation trick and the KL exact where TFP has it.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras as keras
 from scipy.special import ndtri
 
-from bdl_tf._validation import check_positive_int
-from bdl_tf.vae.base import EncoderDecoder
-from bdl_tf.vae.bounds import kl_divergence, stateless_seed
+from bdl_tf._random import stateless_seed
+from bdl_tf._validation import check_positive_int, check_real, check_tensor_condition
+from bdl_tf.vae.base import EncoderDecoder, as_inputs
+from bdl_tf.vae.divergence import kl_divergence
 
 tfd = tfp.distributions
 tfpl = tfp.layers
 
 __all__ = ["VAE"]
-
-
-def _check_beta(beta):
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not np.isfinite(beta) or beta < 0:
-        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-    return float(beta)
 
 
 @keras.saving.register_keras_serializable(package="bdl_tf")
@@ -63,7 +56,7 @@ class VAE(EncoderDecoder):
                     f"{type(network.layers[-1]).__name__}; build it with posterior=/likelihood= set, "
                     "or use bdl_tf.vae.Autoencoder for deterministic networks"
                 )
-        self.beta = _check_beta(beta)
+        self.beta = check_real("beta", beta, 0.0)
         # The prior N(0, I) in the form for which TFP registers an exact KL with the posterior.
         self._full_covariance = isinstance(encoder.layers[-1], tfpl.MultivariateNormalTriL)
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -81,16 +74,27 @@ class VAE(EncoderDecoder):
     # -- distributions ---------------------------------------------------------------------------
     def encode(self, x, labels=None):
         """q(z|x) as a TFP distribution with batch shape (n,) and event shape (latent_dim,)."""
-        x = tf.convert_to_tensor(x, tf.float32)
+        x = tf.convert_to_tensor(as_inputs("x", x, self.input_example_shape), tf.float32)
         return self.encoder(self._network_inputs(x, self._condition(labels, tf.shape(x)[0])))
 
     def decode(self, z, labels=None):
         """p(x|z) as a TFP distribution with batch shape (n,) and the image as event shape."""
-        z = tf.convert_to_tensor(z, tf.float32)
+        z = tf.convert_to_tensor(as_inputs("z", z, (self.latent_dim,)), tf.float32)
         return self.decoder(self._network_inputs(z, self._condition(labels, tf.shape(z)[0])))
+
+    def _check_data(self, x):
+        """x must be finite, and in [0, 1] for a Bernoulli decoder (its log-likelihood of other
+        values is a finite, meaningless number). Returns the checks to run (graph mode)."""
+        checks = [check_tensor_condition(tf.math.is_finite(x), "x contains NaN or infinite values")]
+        if isinstance(self.decoder.layers[-1], tfpl.IndependentBernoulli):
+            inside = (x >= 0.0) & (x <= 1.0)
+            checks.append(check_tensor_condition(inside, "x must hold pixel values in [0, 1] for a Bernoulli decoder"))
+        return [check for check in checks if check is not None]
 
     def _decode_log_prob(self, z, x, condition):
         """log p(x|z_s) for samples z of shape (S, n, latent) -> (S, n), decoding S*n codes at once."""
+        with tf.control_dependencies(self._check_data(x)):
+            x = tf.identity(x)
         num_samples = tf.shape(z)[0]
         flat_z = tf.reshape(z, [-1, self.latent_dim])
         tiled_x = tf.tile(x, tf.concat([[num_samples], tf.ones([tf.rank(x) - 1], tf.int32)], axis=0))
@@ -102,7 +106,8 @@ class VAE(EncoderDecoder):
     def elbo_terms(self, x, labels=None, num_samples=1, seed=None):
         """Per-example (reconstruction loss, KL) in nats: -1/S sum_s log p(x|z_s) with z_s ~ q(z|x)
         reparameterised, and KL(q(z|x) || p(z)), exact where TFP has it, else estimated from the z_s."""
-        x = tf.convert_to_tensor(x, tf.float32)
+        num_samples = check_positive_int("num_samples", num_samples)
+        x = tf.convert_to_tensor(as_inputs("x", x, self.input_example_shape), tf.float32)
         condition = self._condition(labels, tf.shape(x)[0])
         posterior = self.encoder(self._network_inputs(x, condition))
         z = posterior.sample(num_samples, seed=stateless_seed(seed))
@@ -111,7 +116,8 @@ class VAE(EncoderDecoder):
 
     def log_importance_weights(self, x, labels=None, num_samples=1, seed=None):
         """log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x), z_k ~ q(z|x): shape (num_samples, n)."""
-        x = tf.convert_to_tensor(x, tf.float32)
+        num_samples = check_positive_int("num_samples", num_samples)
+        x = tf.convert_to_tensor(as_inputs("x", x, self.input_example_shape), tf.float32)
         condition = self._condition(labels, tf.shape(x)[0])
         posterior = self.encoder(self._network_inputs(x, condition))
         z = posterior.sample(num_samples, seed=stateless_seed(seed))

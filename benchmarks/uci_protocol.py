@@ -219,8 +219,24 @@ class MCDropoutRegressor:
         return self.y_scaler.inverse(samples)
 
     def evaluate(self, x, y, num_samples) -> Evaluation:
-        """Test RMSE and log-likelihood of (x, y) from ``num_samples`` passes (see evaluate_samples)."""
-        return evaluate_samples(y, self.predict_samples(x, num_samples), self.tau)
+        """Test RMSE and log-likelihood of (x, y) from ``num_samples`` passes, the formulas of
+        :func:`evaluate_samples` streamed: ``mc_predict(keep_samples=False)`` sums the passes inside
+        its compiled loop, so T = 10,000 needs O(N) memory. In standardised units y_s = (y - m) / s
+        the noise variance is 1 / (tau s^2), and the density of y is that of y_s divided by s."""
+        y = as_float_array("y", y)
+        scale = float(self.y_scaler.std)
+        summary = mc_predict(
+            self.model,
+            self.x_scaler.transform(x).astype(np.float32),
+            num_samples,
+            keep_samples=False,
+            y=self.y_scaler.transform(y)[:, None],
+            noise_variance=1.0 / (self.tau * scale**2),
+        )
+        return Evaluation(
+            rmse=rmse(y, self.y_scaler.inverse(summary.mean[:, 0])),
+            log_likelihood=float(np.mean(summary.log_likelihood)) - math.log(scale),
+        )
 
 
 def fit_mc_dropout_regressor(x_train, y_train, *, n_hidden, dropout_rate, tau, epochs, settings=None) -> MCDropoutRegressor:
@@ -263,8 +279,6 @@ def grid_search(x_train, y_train, *, dropout_rates, tau_values, n_hidden, epochs
     y_train = as_float_array("y_train", y_train)
     dropout_rates = as_float_array("dropout_rates", dropout_rates).ravel()
     tau_values = as_float_array("tau_values", tau_values).ravel()
-    if dropout_rates.size == 0 or tau_values.size == 0:
-        raise ValueError("dropout_rates and tau_values must each hold at least one value")
     n_fit = int((1.0 - settings.validation_fraction) * len(y_train))
     if n_fit < 2 or len(y_train) - n_fit < 1:
         raise ValueError(f"y_train has {len(y_train)} rows: too few to hold out a validation part")
