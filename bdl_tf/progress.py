@@ -72,3 +72,19 @@ def fit_progress(description: str = "fit") -> list[keras.callbacks.Callback]:
     bar = ProgressBar(description)  # checks the description in every mode
     return [bar] if progress_enabled() else []
 
+
+
+def progress_iter(iterable, total: int | None = None, description: str = "progress"):
+    """``iterable`` wrapped in a tqdm bar where :func:`progress_enabled`, else ``iterable`` itself."""
+    if not progress_enabled():
+        return iterable
+    return tqdm(iterable, total=total, desc=description, mininterval=1.0, dynamic_ncols=True)
+
+
+def mcmc_progress_bar(total: int):
+    """A ``progress_bar_fn`` for ``tfp.experimental.mcmc.ProgressBarReducer``: a tqdm bar over the
+    ``total`` MCMC steps (burn-in included), advanced once per step from inside the compiled chain."""
+    bar = tqdm(total=total, desc="MCMC", unit="step", mininterval=1.0, dynamic_ncols=True)
+    for _ in range(total):
+        yield bar.update(1)
+    bar.close()

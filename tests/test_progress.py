@@ -32,3 +32,21 @@ def test_the_bar_counts_epochs_or_the_steps_of_a_single_epoch(capsys, epochs, st
 def test_bad_description_is_refused():
     with pytest.raises(TypeError, match="description must be a string"):
         ProgressBar(3)
+
+
+def test_mcmc_shows_one_bar_over_burn_in_and_draws_in_full_mode(monkeypatch, capsys):
+    import tensorflow as tf
+    import tensorflow_probability as tfp
+
+    from bdl_tf.inference import run_mcmc
+
+    monkeypatch.setenv("BDL_TF_QUICK", "0")
+    monkeypatch.setenv("CI", "")
+    target = tfp.distributions.MultivariateNormalDiag(tf.zeros(2, tf.float64)).log_prob
+    result = run_mcmc(target, tf.zeros((2, 2), tf.float64), num_results=30, num_burnin_steps=20, seed=1)
+    assert result.samples.shape == (30, 2, 2) and np.all(np.isfinite(result.samples))
+    assert "MCMC" in capsys.readouterr().err  # and the draws are the same as without the bar:
+    monkeypatch.setenv("BDL_TF_QUICK", "1")
+    quiet = run_mcmc(target, tf.zeros((2, 2), tf.float64), num_results=30, num_burnin_steps=20, seed=1)
+    np.testing.assert_array_equal(quiet.samples, result.samples)
+    assert "MCMC" not in capsys.readouterr().err

@@ -27,6 +27,7 @@ from bdl_tf._validation import (
     check_probability,
     check_seed,
 )
+from bdl_tf.progress import mcmc_progress_bar, progress_enabled
 
 KERNELS = ("nuts", "hmc")
 
@@ -146,14 +147,20 @@ def run_mcmc(
         target_accept_prob=tf.constant(target_accept_prob, state.dtype),
     )
 
+    chain_kernel, unwrap = adaptive, lambda results: results
+    if progress_enabled():  # one tqdm line over burn-in and draws, advanced from inside the compiled chain
+        reducer = tfp.experimental.mcmc.ProgressBarReducer(num_burnin_steps + num_results, mcmc_progress_bar)
+        chain_kernel = tfp.experimental.mcmc.WithReductions(adaptive, reducer)
+        unwrap = lambda results: results.inner_results  # noqa: E731
+
     @tf.function(autograph=False)
     def sample(chain_seed):
         return tfp.mcmc.sample_chain(
             num_results,
             current_state=state,
-            kernel=adaptive,
+            kernel=chain_kernel,
             num_burnin_steps=num_burnin_steps,
-            trace_fn=lambda _, results: (results.inner_results.log_accept_ratio, results.new_step_size),
+            trace_fn=lambda _, results: (unwrap(results).inner_results.log_accept_ratio, unwrap(results).new_step_size),
             seed=chain_seed,
         )
 

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from bdl_tf._random import seed_stream
 from bdl_tf._validation import check_positive_int
+from bdl_tf.progress import progress_iter
 from bdl_tf.vae.vae import VAE
 
 __all__ = ["elbo", "importance_weighted_bound"]
@@ -74,7 +75,9 @@ def importance_weighted_bound(model, x, labels=None, num_samples=5000, batch_siz
     chunk_size = min(check_positive_int("chunk_size", chunk_size), num_samples)
     seeds = seed_stream(seed)
     out = []
-    for xb, cb in _batches(x, labels, batch_size):
+    batches = progress_iter(_batches(x, labels, batch_size), total=-(-len(x) // batch_size),
+                            description=f"importance-weighted bound, K = {num_samples}")
+    for xb, cb in batches:
         running = None  # logsumexp of the log weights seen so far, per example
         for start in range(0, num_samples, chunk_size):
             k = min(chunk_size, num_samples - start)
