@@ -41,22 +41,19 @@ def _machine_paths() -> list[str]:
     return sorted(path for path in paths if len(path) > 1)
 
 
-def noise(nb) -> list[str]:
+def noise(nb) -> list[tuple[int, str]]:
     """Where an executed notebook shows start-up chatter, network errors or machine paths:
-    one ``"cell N: <the offending line>"`` per cell that does."""
-    found = []
+    ``(cell number, 1-based, the first offending line)`` for each cell that does."""
     paths = _machine_paths()
+    found = []
     for index, cell in enumerate(nb.cells, start=1):
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            text = output.get("text", "") if output.get("output_type") == "stream" else \
-                str(output.get("data", {}).get("text/plain", ""))
-            for line in text.splitlines():
-                if _NOISE.search(line) or any(path in line for path in paths):
-                    found.append(f"cell {index}: {_one_line(line, 120)}")
-                    break
-            else:
-                continue
-            break
+        outputs = cell.get("outputs", []) if cell.cell_type == "code" else []
+        texts = (output.get("text", "") if output.get("output_type") == "stream"
+                 else str(output.get("data", {}).get("text/plain", "")) for output in outputs)
+        offending = next((line for text in texts for line in text.splitlines()
+                          if _NOISE.search(line) or any(path in line for path in paths)), None)
+        if offending is not None:
+            found.append((index, _one_line(offending, 120)))
     return found
 
 
@@ -146,9 +143,8 @@ def run_notebook(notebook, build_dir="build", *, quick: bool = False, timeout: i
     if error is None:
         noisy = noise(nb)
         if noisy:
-            failed = int(noisy[0].split(":")[0].split()[1]) - 1
-            current["index"] = failed
-            error = f"the output shows what a student must not see ({len(noisy)} cell(s)): {noisy[0].split(': ', 1)[1]}"
+            current["index"] = noisy[0][0] - 1
+            error = f"the output shows what a student must not see ({len(noisy)} cell(s)): {noisy[0][1]}"
 
     nbformat.write(nb, executed)
     body, _ = HTMLExporter().from_notebook_node(nb)
