@@ -54,8 +54,8 @@ def test_points_come_from_the_template_and_a_solution_has_no_problems():
     notebook = _exercise()
     _by(notebook, "grade_id", "uncertainty.gaussian_nll").metadata["bdl_tf"]["points"] = 100
     found = responses(notebook, TEMPLATE)
-    assert [r.problem for r in found] == [None] * 5
-    assert [r.slot.points for r in found] == [2, 3, 2, 2, 3]
+    assert [r.problem for r in found] == [None] * 6
+    assert [r.slot.points for r in found] == [2, 3, 2, 2, 3, 5]  # the last: the model question
 
 
 def test_structural_problems_are_named():
@@ -76,7 +76,7 @@ def test_a_redefinition_notes_the_questions_whose_self_check_comes_after_it_and_
     notebook = _exercise()
     _by(notebook, "grade_id", "uncertainty.expected_entropy").source += "\ncheck = lambda *args: None"
     found = responses(notebook, TEMPLATE)
-    assert [r.problem for r in found] == [None] * 5
+    assert [r.problem for r in found] == [None] * 6
     assert [r.note for r in found][:2] == [None, None]
     assert all(r.note and "redefines the self-check" in r.note for r in found[2:])
 

@@ -5,13 +5,13 @@ Each wrong answer is what a student could write: a KL with the wrong sign, the 1
 entropy of the mean instead of the mean of the entropies, a variance used as a standard deviation...
 """
 import ast
-import shutil
 
 import nbformat
 import numpy as np
 import pytest
 
 from course.checks import EXERCISES, QUESTIONS, check, exercise_of
+from course.checks.models import ModelQuestion
 from course.grading.grader import grade
 from course.syllabus import REPO_ROOT
 
@@ -64,10 +64,6 @@ def leapfrog(position, momentum, grad_log_prob, step_size, num_steps):
         momentum = momentum + step_size * grad_log_prob(position)
     return position, momentum
 """, "half steps"),
-    "inference.kl": ("""
-def kl_diagonal_gaussians(mean_q, std_q, mean_p, std_p):
-    return np.sum(np.log(std_q / std_p) + (std_p**2 + (mean_p - mean_q) ** 2) / (2 * std_q**2) - 0.5, axis=-1)
-""", "that is KL(p || q)"),
     "inference.vi_loss": ("""
 def vi_loss(log_likelihoods, kl, n_train):
     return -np.mean(log_likelihoods) + kl
@@ -146,12 +142,6 @@ def importance_weighted_bound(log_weights):
 def condition_on_label(features, labels, num_classes):
     return np.column_stack([features.reshape(len(features), -1), labels])
 """, "one-hot vector"),
-    "cvae.gaussian_decoder": ("""
-def gaussian_log_likelihood(x, mean, log_scale):
-    variance = np.exp(log_scale)
-    per_pixel = -0.5 * np.log(2 * np.pi * variance) - (x - mean) ** 2 / (2 * variance)
-    return per_pixel.reshape(len(x), -1).sum(axis=1)
-""", "used it as a log variance"),
     "cvae.class_posterior": ("""
 def class_posterior(log_likelihoods, log_prior):
     w = np.exp(log_likelihoods - log_likelihoods.max(axis=-1, keepdims=True))
@@ -160,8 +150,12 @@ def class_posterior(log_likelihoods, log_prior):
 }
 
 
+FORMULA_QUESTIONS = {grade_id for grade_id, q in QUESTIONS.items() if not isinstance(q, ModelQuestion)}
+"""The model questions' wrong answers are the answer key's mistakes (tests/test_model_questions.py)."""
+
+
 def test_every_question_has_a_wrong_answer():
-    assert set(WRONG) == set(QUESTIONS)
+    assert set(WRONG) == FORMULA_QUESTIONS
 
 
 def _function(source):
@@ -192,17 +186,27 @@ def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("wrong")
     for grade_id, (source, _) in WRONG.items():
         name = exercise_of(grade_id)
-        notebook = nbformat.read(REPO_ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+        notebook = _without_model_answers(name)
         _answer_cell(notebook, grade_id).source = source.strip()
         (folder / grade_id).mkdir()
         nbformat.write(notebook, folder / grade_id / f"{name}.ipynb")
     (folder / "lookup").mkdir()
-    shutil.copy(REPO_ROOT / "solutions" / "07_vae.ipynb", folder / "lookup" / "07_vae.ipynb")
-    lookup = nbformat.read(folder / "lookup" / "07_vae.ipynb", as_version=4)
+    lookup = _without_model_answers("07_vae")
     _answer_cell(lookup, "vae.kl").source = _lookup_table_answer()
     nbformat.write(lookup, folder / "lookup" / "07_vae.ipynb")
     rows = grade(folder, execute=False, case_timeout=10)
     return {(row.student, row.question): row for row in rows}
+
+
+def _without_model_answers(name):
+    """The solution of exercise ``name`` with its model questions left blank (as in the exercise):
+    each of them is trained and graded once, in tests/test_model_questions.py, not once per student here."""
+    notebook = nbformat.read(REPO_ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+    blank = nbformat.read(REPO_ROOT / "exercises" / f"{name}.ipynb", as_version=4)
+    for question in EXERCISES[name]:
+        if isinstance(question, ModelQuestion):
+            _answer_cell(notebook, question.grade_id).source = _answer_cell(blank, question.grade_id).source
+    return notebook
 
 
 def _lookup_table_answer():
@@ -223,7 +227,7 @@ def _lookup_table_answer():
 def test_a_wrong_answer_loses_its_question_and_keeps_the_others(graded, grade_id):
     row = graded[(grade_id, grade_id)]
     assert row.points == 0 and WRONG[grade_id][1] in row.reason, row.reason
-    others = [q.grade_id for q in EXERCISES[exercise_of(grade_id)] if q.grade_id != grade_id]
+    others = [q.grade_id for q in EXERCISES[exercise_of(grade_id)] if q.grade_id in FORMULA_QUESTIONS - {grade_id}]
     for other in others:
         assert graded[(grade_id, other)].points == graded[(grade_id, other)].max_points > 0, graded[(grade_id, other)]
 

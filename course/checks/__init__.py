@@ -20,22 +20,23 @@ from course.checks import (
 from course.checks.cases import Question
 from course.checks.diagnose import describe, evaluate
 from course.checks.expected import public
+from course.checks.models import ModelQuestion
 
 __all__ = ["EXERCISES", "QUESTIONS", "check", "exercise_of", "question"]
 
 TOPICS = (bayes, why_uncertainty, approximate_inference, mc_dropout, aleatoric_epistemic, autoencoders, vae, conditional_vae)
 """The public case modules, one per exercise, in lecture order."""
 
-EXERCISES: dict[str, tuple[Question, ...]] = {topic.EXERCISE: topic.QUESTIONS for topic in TOPICS}
+EXERCISES: dict[str, tuple[Question | ModelQuestion, ...]] = {topic.EXERCISE: topic.QUESTIONS for topic in TOPICS}
 """Exercise name (``"07_vae"``) -> its questions, in notebook order."""
 
-QUESTIONS: dict[str, Question] = {q.grade_id: q for questions in EXERCISES.values() for q in questions}
+QUESTIONS: dict[str, Question | ModelQuestion] = {q.grade_id: q for questions in EXERCISES.values() for q in questions}
 """Every graded question by id."""
 
 _EXERCISE_OF = {q.grade_id: name for name, questions in EXERCISES.items() for q in questions}
 
 
-def question(grade_id: str) -> Question:
+def question(grade_id: str) -> Question | ModelQuestion:
     """The question called ``grade_id``; a ValueError lists the known ids otherwise."""
     try:
         return QUESTIONS[grade_id]
@@ -60,6 +61,9 @@ def check(grade_id: str, function) -> None:
     spec = question(grade_id)
     if not callable(function):
         raise TypeError(f"check({grade_id!r}, ...) takes your function itself (no parentheses), got {type(function).__name__}")
+    if isinstance(spec, ModelQuestion):
+        _check_model(spec, function)
+        return
     expected = public(exercise_of(grade_id))[grade_id]
     total = len(spec.cases)
     for number, (case, wanted) in enumerate(zip(spec.cases, expected), start=1):
@@ -79,6 +83,25 @@ def check(grade_id: str, function) -> None:
             f"{alone}. Define everything the answer needs inside its own cell."
         )
     print(f"{grade_id}: all {total} public cases pass. Grading also runs hidden cases.")
+
+
+def _check_model(spec: ModelQuestion, function) -> None:
+    """Train the answer's model on the public instance (this mode's budget) and judge it as the grader does."""
+    from bdl_tf import quick_mode
+    from course.checks.models import run_model_answer
+
+    quick = quick_mode()
+    case, expected = spec.case(spec.public_seed, quick)
+    outcome = run_model_answer(spec, function, *case.arguments())
+    where = f"{spec.grade_id} ({'quick' if quick else 'full'} mode, budget {spec.budget(quick)} steps)"
+    if outcome.parts is None:
+        raise AssertionError(f"{where}: {outcome.problem}") from outcome.error
+    values, failures = spec.judge(outcome.parts, expected)
+    if failures:
+        measured = f"\n  measured: {spec.summary(values, quick)}" if values else ""
+        raise AssertionError(f"{where}: " + "; ".join(failures) + measured)
+    print(f"{where}: trained in {outcome.output:.1f} s; {spec.summary(values, quick)}. "
+          "Grading trains it again on a hidden instance.")
 
 
 SETUP_SOURCE = "import numpy as np\n\nfrom course.checks import check"

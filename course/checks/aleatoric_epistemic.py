@@ -1,9 +1,30 @@
 """Public cases of exercise 05 (aleatoric and epistemic uncertainty): likelihood losses and uncertainty splits."""
+from course.checks import probes, tasks
 from course.checks.cases import Question, case, probabilities, wave
+from course.checks.models import Criterion, ModelQuestion
 
 EXERCISE = "05_aleatoric_epistemic"
 
 _ZERO_LOG_HINT = "0 log 0 counts as 0: skip zero probabilities (np.where, or scipy.special.xlogy)"
+
+OOD = ModelQuestion(
+    "uncertainty.ood",
+    ("x_train", "y_train", "steps"),
+    lambda seed, quick, steps: tasks.seen_and_unseen_digits(seed, quick, steps, num_samples=50 if quick else 100),
+    probes.mc_classification,
+    probes.ood_measures,
+    (
+        Criterion("accuracy", "held-out accuracy", True,
+                  "is it trained for the whole budget (steps counts optimiser steps, not epochs)?"),
+        Criterion("ece", "expected calibration error", False,
+                  "is it trained for the whole budget, by the cross-entropy of the labels?"),
+        Criterion("auroc", "AUROC of the mutual information, unseen vs seen digits", True,
+                  "is dropout on at prediction time (bdl_tf.MCDropout, not keras.layers.Dropout)?"),
+    ),
+    steps={"quick": 400, "full": 1200},
+    returns="a tf_keras model with MCDropout layers whose output is the class probabilities (N, 8)",
+)
+"""An MC-dropout classifier of the digits 0-7 whose mutual information flags 8s and 9s."""
 
 QUESTIONS = (
     Question(
@@ -46,4 +67,5 @@ QUESTIONS = (
         ),
         outputs=("aleatoric", "epistemic"),
     ),
+    OOD,
 )

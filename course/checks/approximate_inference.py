@@ -1,9 +1,45 @@
 """Public cases of exercise 03 (approximate inference): HMC acceptance, leapfrog, the VI KL term and loss."""
 import numpy as np
 
+from course.checks import probes, tasks
 from course.checks.cases import GaussianScore, Question, case, wave
+from course.checks.models import Criterion, ModelQuestion
 
 EXERCISE = "03_approximate_inference"
+
+POSTERIOR = ModelQuestion(
+    "inference.posterior",
+    ("features", "targets", "prior_precision", "noise_precision", "steps"),
+    tasks.linear_posterior,
+    probes.posterior_moments,
+    probes.posterior_measures,
+    (
+        Criterion("mean_error", "largest error of the posterior mean", False,
+                  "is the prior in the target (the KL term), and the noise precision a precision?", " exact stds"),
+        Criterion("std_error", "largest |log(std / exact std)|", False,
+                  "is a variance used as a standard deviation (scale)?"),
+    ),
+    steps={"quick": 1000, "full": 2000},
+    returns="a pair (mean, std) of arrays of shape (D,)",
+)
+"""Mean-field VI (or NUTS) on Bayesian linear regression, against the exact posterior."""
+
+BNN = ModelQuestion(
+    "inference.bnn",
+    ("x_train", "y_train", "steps"),
+    tasks.regression,
+    probes.regression_split,
+    probes.regression_measures,
+    (
+        Criterion("nll", "held-out NLL", False, "is the KL of the weights divided by the number of training points N?"),
+        Criterion("epistemic_ratio", "mean epistemic variance at |x| in [5, 7] over that on the data", True,
+                  "are the weights random at prediction time (Flipout/DenseVariational layers)?", "x", log_scale=True),
+    ),
+    steps={"quick": 1500, "full": 4000},
+    returns="a tf_keras model with variational layers ending in bdl_tf.NormalHead(1)",
+    reported=("rmse", "left_ratio", "right_ratio"),
+)
+"""A Flipout Bayesian network on the toy regression, the KL weighted 1/N."""
 
 QUESTIONS = (
     Question(
@@ -37,16 +73,6 @@ QUESTIONS = (
         outputs=("position", "momentum"),
     ),
     Question(
-        "inference.kl",
-        (
-            case(mean_q=wave(3, 4), std_q=wave(3, 4, phase=1.0, scale=0.3, offset=1.0),
-                 mean_p=wave(3, 4, phase=2.0), std_p=wave(3, 4, phase=3.0, scale=0.3, offset=1.2)),
-            case(mean_q=np.array([0.5, -1.0]), std_q=np.array([0.2, 2.0]), mean_p=np.zeros(2), std_p=np.ones(2)),
-            case(mean_q=wave(2, 5, phase=0.6), std_q=wave(2, 5, phase=0.9, scale=0.2, offset=0.5),
-                 mean_p=np.zeros(5), std_p=np.full(5, 2.0)),
-        ),
-    ),
-    Question(
         "inference.vi_loss",
         (
             case(log_likelihoods=wave(8, offset=-2.0), kl=12.5, n_train=1000),
@@ -54,4 +80,6 @@ QUESTIONS = (
             case(log_likelihoods=wave(16, phase=2.0, scale=0.5, offset=-0.5), kl=250.0, n_train=60000),
         ),
     ),
+    POSTERIOR,
+    BNN,
 )

@@ -1,8 +1,12 @@
 """Public cases of exercise 06 (autoencoders): the Bernoulli reconstruction loss, the optimal linear
 autoencoder (PCA) and the size of a transpose convolution's output."""
+from functools import partial
+
 import numpy as np
 
+from course.checks import probes, tasks
 from course.checks.cases import Question, case, mask, wave
+from course.checks.models import Criterion, ModelQuestion
 
 EXERCISE = "06_autoencoders"
 
@@ -13,6 +17,22 @@ def _data(rows: int, columns: int, phase: float) -> np.ndarray:
     mixed = base @ np.triu(np.ones((columns, columns))) * np.linspace(1.0, 0.3, columns)
     return mixed + np.arange(1.0, columns + 1.0)
 
+
+CONV = ModelQuestion(
+    "ae.conv",
+    ("images", "code_size", "steps"),
+    partial(tasks.digit_images, code_size=8),
+    probes.reconstructions,
+    probes.reconstruction_measures,
+    (
+        Criterion("mse", "held-out reconstruction MSE per pixel", False,
+                  "is a sigmoid applied twice, or the decoder's output not in [0, 1]?"),
+    ),
+    steps={"quick": 600, "full": 2000},
+    returns="a pair (encoder, decoder) of tf_keras models",
+    reported=("pca_mse",),
+)
+"""A convolutional autoencoder of 8x8 digits with an 8-number code; PCA's error is shown beside it."""
 
 QUESTIONS = (
     Question(
@@ -36,7 +56,9 @@ QUESTIONS = (
             case(size=7, kernel_size=3, stride=2, padding="same"),
             case(size=7, kernel_size=3, stride=2, padding="valid"),
             case(size=4, kernel_size=5, stride=1, padding="valid"),
+            case(size=3, kernel_size=2, stride=3, padding="valid"),
         ),
         exact=True,
     ),
+    CONV,
 )

@@ -52,7 +52,7 @@ def run_answer(question: Question, function, arguments) -> Outcome:
     """Call the answer and turn its output into arrays. This is the half of :func:`evaluate` that
     runs student code (in the grading sandbox); :func:`compare` is the half that knows the answer."""
     name = getattr(function, "__name__", "your function")
-    problem = _signature_problem(question, function, name)
+    problem = signature_problem(question.arity, question.parameters, function, name)
     if problem:
         return Outcome(None, problem)
     try:
@@ -74,7 +74,8 @@ def evaluate(question: Question, function, case: Case, expected: Expected) -> Ve
     return Verdict(diagnosis is None, diagnosis or "", outcome.output)
 
 
-def _signature_problem(question: Question, function, name: str) -> str | None:
+def signature_problem(arity: int, parameters, function, name: str) -> str | None:
+    """None when ``function`` can be called with ``arity`` positional arguments, else why not."""
     if not callable(function):
         return f"{name} is not a function (got {type(function).__name__})"
     try:
@@ -82,10 +83,9 @@ def _signature_problem(question: Question, function, name: str) -> str | None:
     except (TypeError, ValueError):  # builtins, some wrappers: just call it
         return None
     try:
-        signature.bind(*range(question.arity))
+        signature.bind(*range(arity))
     except TypeError:
-        wanted = ", ".join(question.parameters)
-        return f"{name} must take {question.arity} arguments ({wanted}); yours is {name}{signature}"
+        return f"{name} must take {arity} arguments ({', '.join(parameters)}); yours is {name}{signature}"
     return None
 
 

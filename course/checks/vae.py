@@ -1,7 +1,27 @@
 """Public cases of exercise 07 (VAE): reparameterisation, the KL to N(0, I), the ELBO and the IWAE bound."""
+from functools import partial
+
+from course.checks import probes, tasks
 from course.checks.cases import Question, case, mask, wave
+from course.checks.models import Criterion, ModelQuestion
 
 EXERCISE = "07_vae"
+
+TRAIN = ModelQuestion(
+    "vae.train",
+    ("images", "latent_dim", "steps"),
+    partial(tasks.vae_images, latent_dim=4),
+    probes.vae_elbo_parts,
+    probes.elbo_measures,
+    (
+        Criterion("elbo", "held-out ELBO per image", True,
+                  "is the KL term in the loss, z sampled from q (not its mean), and the sigmoid applied once?", " nats"),
+    ),
+    steps={"quick": 1500, "full": 4000},
+    returns="a pair (encoder, decoder) of tf_keras models ending in DistributionLambda layers",
+    reported=("kl",),
+)
+"""A VAE with a DistributionLambda encoder q(z|x) and a Bernoulli decoder p(x|z), judged by its test ELBO."""
 
 QUESTIONS = (
     Question(
@@ -36,4 +56,5 @@ QUESTIONS = (
         ),
         nan_hint="exp(log w) underflows to 0 for log w near -1000: use the log-sum-exp trick",
     ),
+    TRAIN,
 )

@@ -1,7 +1,9 @@
 """Public cases of exercise 02 (why uncertainty): softmax, entropy, expected calibration error."""
 import numpy as np
 
+from course.checks import probes, tasks
 from course.checks.cases import Question, case, probabilities, wave
+from course.checks.models import Criterion, ModelQuestion
 
 EXERCISE = "02_why_uncertainty"
 
@@ -15,6 +17,22 @@ def _labels(probs: np.ndarray, every: int) -> np.ndarray:
 
 _PROBS_A = probabilities(12, 3, phase=0.2, sharpness=3.0)
 _PROBS_B = probabilities(40, 4, phase=1.1, sharpness=4.0)
+
+CLASSIFIER = ModelQuestion(
+    "why.classifier",
+    ("x_train", "y_train", "steps"),
+    tasks.seen_and_unseen_digits,
+    probes.class_probabilities,
+    probes.seen_class_measures,
+    (
+        Criterion("accuracy", "held-out accuracy", True,
+                  "is it trained for the whole budget (steps counts optimiser steps, not epochs)?"),
+    ),
+    steps={"quick": 300, "full": 900},
+    returns="a tf_keras model whose output is the class probabilities (N, 8)",
+    reported=("nll", "unseen_confidence"),
+)
+"""A softmax classifier of the digits 0-7; its NLL and its confidence on 8s and 9s are shown, not graded."""
 
 QUESTIONS = (
     Question(
@@ -44,4 +62,5 @@ QUESTIONS = (
         ),
         nan_hint="skip empty bins (0 / 0)",
     ),
+    CLASSIFIER,
 )

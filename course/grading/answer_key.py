@@ -23,6 +23,7 @@ import numpy as np
 from course.checks import EXERCISES, TOPICS
 from course.checks.cases import Case, Question
 from course.checks.expected import PUBLIC_DIR, Expected, read, write
+from course.checks.models import ModelQuestion
 
 HIDDEN_DIR = Path(__file__).resolve().parent / "hidden"
 HIDDEN_EXPECTED_DIR = HIDDEN_DIR / "expected"
@@ -41,6 +42,35 @@ class Answer:
     hidden: tuple[Case, ...] = ()
 
 
+@dataclass(frozen=True)
+class Mistake:
+    """A plausible wrong answer to a model question: the solution cell with ``edits`` applied
+    (``(old, new)`` text replacements), and the criteria it must fail."""
+
+    message: str
+    edits: tuple[tuple[str, str], ...]
+    fails: tuple[str, ...]
+
+    def apply(self, source: str) -> str:
+        for old, new in self.edits:
+            if old not in source:
+                raise ValueError(f"mistake {self.message!r}: the solution cell no longer contains {old!r}")
+            source = source.replace(old, new)
+        return source
+
+
+@dataclass(frozen=True)
+class ModelAnswer:
+    """How a model question is graded: the seed of its hidden instance and its plausible mistakes.
+
+    The reference is the solution notebook's answer cell itself; ``scripts/model_thresholds.py``
+    runs it and the mistakes on the public seed and on ``calibration`` seeds (the hidden one among them)."""
+
+    hidden_seed: int
+    mistakes: tuple[Mistake, ...]
+    calibration: tuple[int, ...] = (0, 1, 2, 3, 4)
+
+
 def _topic_file(exercise: str) -> Path:
     for topic in TOPICS:
         if topic.EXERCISE == exercise:
@@ -49,8 +79,8 @@ def _topic_file(exercise: str) -> Path:
 
 
 @lru_cache(maxsize=None)
-def answers(exercise: str) -> dict[str, Answer]:
-    """The answer key of ``exercise``: ``{grade_id: Answer}``."""
+def answers(exercise: str) -> dict[str, Answer | ModelAnswer]:
+    """The answer key of ``exercise``: ``{grade_id: Answer}`` (a ``ModelAnswer`` for model questions)."""
     path = _topic_file(exercise)
     if not path.is_file():
         raise AnswerKeyMissing(
@@ -111,6 +141,8 @@ def tables(exercise: str) -> tuple[dict, dict]:
     key = answers(exercise)
     public_table, hidden_table = {}, {}
     for question in EXERCISES[exercise]:
+        if isinstance(question, ModelQuestion):  # judged by thresholds (thresholds.json), not by expected values
+            continue
         answer = key[question.grade_id]
         public_table[question.grade_id] = expected_for(question, answer, question.cases)
         hidden_table[question.grade_id] = expected_for(question, answer, answer.hidden)

@@ -26,6 +26,7 @@ import numpy as np
 
 from course.checks import QUESTIONS
 from course.checks.diagnose import run_answer
+from course.checks.models import ModelQuestion, run_model_answer
 
 
 def _one_line(text, limit: int = 300) -> str:
@@ -102,7 +103,10 @@ def _load(shell, plan: dict, answer: dict):
 def _call(question, function, arguments, max_values: int):
     """``(record, arrays)`` of one call; the answer's objects are turned into float64 arrays here."""
     try:
-        outcome = run_answer(question, function, arguments)
+        if isinstance(question, ModelQuestion):
+            outcome = run_model_answer(question, function, *arguments)
+        else:
+            outcome = run_answer(question, function, arguments)
     except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt: the answer's doing
         return {"problem": _one_line(f"{getattr(function, '__name__', 'your function')} raised "
                                      f"{type(error).__name__}: {error}")}, ()

@@ -166,6 +166,11 @@ def _system_mounts() -> list[str]:
     return args
 
 
+def gpu_devices(dev: Path = Path("/dev")) -> list[str]:
+    """The NVIDIA device nodes under ``dev`` (``nvidia0``, ``nvidiactl``, ``nvidia-uvm``...), sorted."""
+    return sorted(str(path) for path in dev.glob("nvidia*") if not path.is_dir())
+
+
 def stage_package(destination: Path, root: Path = REPO_ROOT) -> Path:
     """Copy the public package (``bdl_tf``, ``course`` without ``course/grading/hidden``) to ``destination``."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
@@ -211,6 +216,14 @@ class Sandbox:
         self.package = stage_package(self.workdir / "package", root)
         self._runs = 0
 
+    def _devices(self) -> list[str]:
+        """``--dev-bind`` arguments for the GPU device nodes (``/dev/nvidia*``) of this machine, and
+        nothing else of its /dev: model questions train on the GPU when there is one."""
+        args = []
+        for device in gpu_devices():
+            args += ["--dev-bind", device, device]
+        return args
+
     def _namespaces(self) -> list[str]:
         # as root no user namespace: the sandbox's uid must be a real one for the process limit to count
         user = [] if self.as_root else ["--unshare-user"]
@@ -243,7 +256,7 @@ class Sandbox:
                    "--ro-bind", str(self.package), INSIDE_PACKAGE,
                    "--ro-bind", str(run_dir / "in"), INSIDE_IN,
                    "--bind", str(run_dir / "out"), INSIDE_OUT,
-                   "--chdir", "/tmp", "--clearenv"]
+                   *self._devices(), "--chdir", "/tmp", "--clearenv"]
         for name, value in env.items():
             command += ["--setenv", name, value]
         command += ["--", "prlimit", f"--nproc={self.limits.processes}", "--"]

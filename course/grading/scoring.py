@@ -17,8 +17,12 @@ from dataclasses import dataclass
 from course.checks import EXERCISES, QUESTIONS
 from course.checks.diagnose import compare
 from course.checks.expected import public
+from course.checks.models import ModelQuestion
 from course.grading.answer_key import answers, hidden_expected
 from course.grading.sandbox import GraderError, Run, Sandbox
+
+MAX_PARTS = 16
+"""A call returns at most this many arrays (a model question's probe returns a few)."""
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,13 @@ class Job:
     answers: tuple[Answer, ...]
 
 
-def cases_of(exercise: str, grade_id: str) -> list:
-    """``[(case, expected, label)]``: the public cases, then the hidden ones."""
+def cases_of(exercise: str, grade_id: str, quick: bool = True) -> list:
+    """``[(case, expected, label)]``: the public cases, then the hidden ones; for a model question
+    its hidden instance in this mode (a fresh data set, trained on once)."""
     question = next(q for q in EXERCISES[exercise] if q.grade_id == grade_id)
+    if isinstance(question, ModelQuestion):
+        case, expected = question.case(answers(exercise)[grade_id].hidden_seed, quick)
+        return [(case, expected, "hidden instance")]
     public_cases = list(zip(question.cases, public(exercise)[grade_id]))
     hidden_cases = list(zip(answers(exercise)[grade_id].hidden, hidden_expected(exercise)[grade_id]))
     return [(c, e, f"public case {i} of {len(public_cases)}") for i, (c, e) in enumerate(public_cases, 1)] + [
@@ -56,14 +64,23 @@ def _case_reason(run: Run, token: str, question, expected, label: str, max_value
     problem = record.get("problem")
     if isinstance(problem, str) and problem:
         return f"{label}: {problem}"
-    count = len(question.outputs) or 1
-    if problem is not None or record.get("items") != count:
+    model = isinstance(question, ModelQuestion)
+    count = record.get("items") if model else len(question.outputs) or 1
+    if problem is not None or record.get("items") != count or not isinstance(count, int) or not 0 < count <= MAX_PARTS:
         return f"{label}: the answer's result is malformed"
     parts = run.arrays(token, count, max_values)
     if parts is None:
         return f"{label}: the answer's result is malformed"
+    if model:
+        _, failures = question.judge(tuple(parts), expected)
+        return f"{label}: " + "; ".join(failures) if failures else None
     diagnosis = compare(question, tuple(parts), expected)
     return None if diagnosis is None else f"{label}: {diagnosis}"
+
+
+def _time_limit(question, case_timeout: float, quick: bool) -> float:
+    """Seconds one call may take: ``case_timeout``, or a model question's own limit (it trains)."""
+    return question.time_limit(quick) if isinstance(question, ModelQuestion) else case_timeout
 
 
 def _failure(run: Run, what: str, limit: float) -> str:
@@ -75,7 +92,7 @@ def _failure(run: Run, what: str, limit: float) -> str:
 def score(job: Job, sandbox: Sandbox, *, case_timeout: float, load_timeout: float, slot: int = 0) -> dict:
     """``{grade_id: None if every case passes, else the reason}`` for every answer of ``job``."""
     todo = list(job.answers)
-    cases = {a.grade_id: cases_of(job.exercise, a.grade_id) for a in todo}
+    cases = {a.grade_id: cases_of(job.exercise, a.grade_id, sandbox.quick) for a in todo}
     max_values = sandbox.limits.max_values
     verdicts: dict[str, str | None] = {}
     first = True
@@ -87,7 +104,8 @@ def score(job: Job, sandbox: Sandbox, *, case_timeout: float, load_timeout: floa
         arguments = {token: case.arguments() for a in todo
                      for token, (case, _, _) in zip(tokens[a.grade_id][1], cases[a.grade_id])}
         limits = {load: load_timeout for load, _ in tokens.values()}
-        limits.update({token: case_timeout for _, case_tokens in tokens.values() for token in case_tokens})
+        limits.update({token: _time_limit(QUESTIONS[grade_id], case_timeout, sandbox.quick)
+                       for grade_id, (_, case_tokens) in tokens.items() for token in case_tokens})
         run = sandbox.run({"plan.json": json.dumps(plan).encode(), "cases.pkl": pickle.dumps(arguments)}, limits, slot=slot)
         if first and not run.started:
             raise GraderError(f"the sandbox did not start the grading driver; its output ends with:\n{run.log}")
@@ -113,7 +131,8 @@ def score(job: Job, sandbox: Sandbox, *, case_timeout: float, load_timeout: floa
             verdicts[answer.grade_id] = None
             for token, (_, expected, label) in zip(case_tokens, cases[answer.grade_id]):
                 if token == run.culprit:
-                    reason = f"{label}: {'' if run.killed else 'the function '}{_failure(run, 'case', case_timeout)}"
+                    limit = _time_limit(question, case_timeout, sandbox.quick)
+                    reason = f"{label}: {'' if run.killed else 'the function '}{_failure(run, 'case', limit)}"
                 elif token in run.ended:
                     reason = _case_reason(run, token, question, expected, label, max_values)
                 else:

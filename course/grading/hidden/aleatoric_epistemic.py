@@ -3,7 +3,7 @@ references; mistakes and hidden cases."""
 import numpy as np
 
 from course.checks.cases import case, probabilities, wave
-from course.grading.answer_key import Answer
+from course.grading.answer_key import Answer, Mistake, ModelAnswer
 
 _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
 
@@ -122,4 +122,10 @@ ANSWERS = {
             case(mean_samples=wave(2, 5, phase=0.2, scale=4.0), variance_samples=wave(2, 5, phase=0.6, scale=1.0, offset=3.0)),
         ),
     ),
+    "uncertainty.ood": ModelAnswer(hidden_seed=3, mistakes=(
+        Mistake("keras.layers.Dropout (off at prediction time) instead of bdl_tf.MCDropout",
+                (("bdl_tf.MCDropout(0.5)", "keras.layers.Dropout(0.5)"),), ("auroc",)),
+        Mistake("trained for one epoch only: the budget counts optimiser steps (epochs x batches per epoch)",
+                (("epochs=epochs", "epochs=1"),), ("accuracy", "ece")),
+    )),
 }

@@ -3,7 +3,7 @@ the per-example VI loss with bdl_tf.kl_weight; mistakes and hidden cases."""
 import numpy as np
 
 from course.checks.cases import GaussianScore, case, wave
-from course.grading.answer_key import Answer
+from course.grading.answer_key import Answer, Mistake, ModelAnswer
 
 
 def _energy(log_prob, momentum):
@@ -37,13 +37,6 @@ def _euler(position, momentum, grad_log_prob, step_size, num_steps):
     for _ in range(num_steps):
         position, momentum = position + step_size * momentum, momentum + step_size * grad_log_prob(position)
     return position, momentum
-
-
-def kl_diagonal(mean_q, std_q, mean_p, std_p):
-    import tensorflow_probability as tfp
-
-    tfd = tfp.distributions
-    return np.sum(tfd.kl_divergence(tfd.Normal(mean_q, std_q), tfd.Normal(mean_p, std_p)).numpy(), axis=-1)
 
 
 def vi_loss(log_likelihoods, kl, n_train):
@@ -88,22 +81,6 @@ ANSWERS = {
                  grad_log_prob=GaussianScore([0.0, 1.0, -1.0, 0.5], [1.0, 1.5, 0.8, 3.0]), step_size=0.05, num_steps=20),
         ),
     ),
-    "inference.kl": Answer(
-        kl_diagonal,
-        mistakes=(
-            ("that is KL(p || q); variational inference minimises KL(q || p), and the KL is not symmetric",
-             lambda mq, sq, mp, sp: kl_diagonal(mp, sp, mq, sq)),
-            ("you treated the standard deviations as variances (std_q is sigma, not sigma^2)",
-             lambda mq, sq, mp, sp: kl_diagonal(mq, np.sqrt(sq), mp, np.sqrt(sp))),
-            ("sum the KL over the dimensions (the last axis); don't average it",
-             lambda mq, sq, mp, sp: kl_diagonal(mq, sq, mp, sp) / np.shape(mq)[-1]),
-        ),
-        hidden=(
-            case(mean_q=wave(5, 3, phase=1.4), std_q=wave(5, 3, phase=2.4, scale=0.4, offset=1.0),
-                 mean_p=wave(5, 3, phase=0.4), std_p=wave(5, 3, phase=1.8, scale=0.2, offset=0.6)),
-            case(mean_q=np.array([3.0, 0.0, -2.0, 1.0]), std_q=np.array([0.1, 1.0, 3.0, 0.5]), mean_p=np.zeros(4), std_p=np.ones(4)),
-        ),
-    ),
     "inference.vi_loss": Answer(
         vi_loss,
         mistakes=(
@@ -122,4 +99,25 @@ ANSWERS = {
             case(log_likelihoods=wave(5, phase=1.3, scale=0.1, offset=-0.1), kl=7.0, n_train=200),
         ),
     ),
+    "inference.posterior": ModelAnswer(hidden_seed=3, mistakes=(
+        Mistake("a variance used as the scale (standard deviation) of q",
+                (("return loc.numpy(), tf.convert_to_tensor(scale).numpy()",
+                  "return loc.numpy(), tf.convert_to_tensor(scale).numpy() ** 2"),), ("std_error",)),
+        Mistake("the prior left out: that is maximum likelihood with noise, not the posterior",
+                (("return tf.reduce_sum(prior, -1) + tf.reduce_sum(likelihood, -1)",
+                  "return tf.reduce_sum(likelihood, -1)"),), ("mean_error",)),
+        Mistake("the noise precision used as the noise standard deviation",
+                (("noise_precision**-0.5).log_prob(targets)", "noise_precision).log_prob(targets)"),), ("std_error",)),
+    )),
+    "inference.bnn": ModelAnswer(hidden_seed=3, mistakes=(
+        Mistake("the KL not divided by N: the prior counts N times",
+                (("kl_weight * tfp.distributions.kl_divergence(q, p)", "tfp.distributions.kl_divergence(q, p)"),), ("nll",)),
+        Mistake("deterministic Dense layers instead of Flipout ones: no weight uncertainty",
+                (("tfp.layers.DenseFlipout(64, activation=\"relu\", input_shape=(1,), kernel_divergence_fn=divergence)",
+                  "keras.layers.Dense(64, activation=\"relu\", input_shape=(1,))"),
+                 ("tfp.layers.DenseFlipout(64, activation=\"relu\", kernel_divergence_fn=divergence)",
+                  "keras.layers.Dense(64, activation=\"relu\")"),
+                 ("tfp.layers.DenseFlipout(bdl_tf.NormalHead.params_size(1), kernel_divergence_fn=divergence)",
+                  "keras.layers.Dense(bdl_tf.NormalHead.params_size(1))")), ("epistemic_ratio",)),
+    )),
 }

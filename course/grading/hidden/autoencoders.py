@@ -3,7 +3,7 @@ Conv2DTranspose as references; mistakes and hidden cases."""
 import numpy as np
 
 from course.checks.cases import case, mask, wave
-from course.grading.answer_key import Answer
+from course.grading.answer_key import Answer, Mistake, ModelAnswer
 
 
 def bernoulli_loss(x, logits):
@@ -78,15 +78,25 @@ ANSWERS = {
         conv_transpose_size,
         mistakes=(
             ("that is the output size of an ordinary convolution; a transpose convolution goes the other way: "
-             "(size - 1) * stride + kernel_size with 'valid' padding, size * stride with 'same'",
+             "size * stride + max(kernel_size - stride, 0) with 'valid' padding, size * stride with 'same'",
              _conv_size),
-            ("the paddings are swapped: 'same' gives size * stride, 'valid' gives (size - 1) * stride + kernel_size",
+            ("the paddings are swapped: 'same' gives size * stride, 'valid' gives size * stride + max(kernel_size - stride, 0)",
              lambda n, k, s, p: conv_transpose_size(n, k, s, "valid" if p == "same" else "same")),
+            ("(size - 1) * stride + kernel_size holds only when kernel_size >= stride; with a smaller kernel Keras still "
+             "spaces the blocks a stride apart: size * stride + max(kernel_size - stride, 0)",
+             lambda n, k, s, p: n * s if p == "same" else (n - 1) * s + k),
         ),
         hidden=(
+            case(size=4, kernel_size=1, stride=3, padding="valid"),
             case(size=5, kernel_size=4, stride=3, padding="valid"),
             case(size=10, kernel_size=3, stride=1, padding="same"),
             case(size=3, kernel_size=2, stride=2, padding="valid"),
         ),
     ),
+    "ae.conv": ModelAnswer(hidden_seed=3, mistakes=(
+        Mistake("a sigmoid applied to the decoder's probabilities again",
+                (('activation="sigmoid"),\n    ])', 'activation="sigmoid"),\n        keras.layers.Activation("sigmoid"),\n    ])'),), ("mse",)),
+        Mistake("trained for one epoch only: the budget counts optimiser steps (epochs x batches per epoch)",
+                (("epochs=epochs", "epochs=1"),), ("mse",)),
+    )),
 }

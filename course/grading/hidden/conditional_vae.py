@@ -4,7 +4,7 @@ import numpy as np
 from scipy.special import softmax
 
 from course.checks.cases import case, wave
-from course.grading.answer_key import Answer
+from course.grading.answer_key import Answer, Mistake, ModelAnswer
 
 
 def condition(features, labels, num_classes):
@@ -12,14 +12,6 @@ def condition(features, labels, num_classes):
 
     flat = np.reshape(features, (len(features), -1))
     return np.concatenate([flat, keras.utils.to_categorical(labels, num_classes)], axis=1)
-
-
-def gaussian_log_likelihood(x, mean, log_scale):
-    import tensorflow_probability as tfp
-
-    tfd = tfp.distributions
-    pixels = tfd.Independent(tfd.Normal(mean, np.exp(log_scale)), reinterpreted_batch_ndims=np.ndim(x) - 1)
-    return pixels.log_prob(x).numpy()
 
 
 def class_posterior(log_likelihoods, log_prior):
@@ -40,21 +32,6 @@ ANSWERS = {
             case(features=wave(2, 1, 3, 2, phase=0.3), labels=np.array([0, 1]), num_classes=2),
         ),
     ),
-    "cvae.gaussian_decoder": Answer(
-        gaussian_log_likelihood,
-        mistakes=(
-            ("log_scale is the log of the standard deviation; you used it as a log variance",
-             lambda x, m, s: gaussian_log_likelihood(x, m, 0.5 * s)),
-            ("sum the log-density over the pixels; don't average",
-             lambda x, m, s: gaussian_log_likelihood(x, m, s) / np.prod(np.shape(x)[1:])),
-            ("the constant -1/2 log(2 pi) per pixel is missing",
-             lambda x, m, s: gaussian_log_likelihood(x, m, s) + 0.5 * np.log(2 * np.pi) * np.prod(np.shape(x)[1:])),
-        ),
-        hidden=(
-            case(x=wave(4, 5, phase=1.9), mean=wave(4, 5, phase=2.6), log_scale=wave(4, 5, phase=0.4, scale=2.0)),
-            case(x=np.zeros((1, 3)), mean=np.array([[0.0, 1.0, -3.0]]), log_scale=np.array([[0.0, -2.0, 1.0]])),
-        ),
-    ),
     "cvae.class_posterior": Answer(
         class_posterior,
         mistakes=(
@@ -71,4 +48,8 @@ ANSWERS = {
             case(log_likelihoods=wave(2, 2, phase=2.2, scale=1.0, offset=-3000.0), log_prior=np.log([0.9, 0.1])),
         ),
     ),
+    "cvae.train": ModelAnswer(hidden_seed=3, mistakes=(
+        Mistake("the decoder ignores the label",
+                (("keras.layers.Concatenate()([z_in, y_in])", "keras.layers.Concatenate()([z_in, 0.0 * y_in])"),), ("judge_accuracy",)),
+    )),
 }

@@ -4,7 +4,7 @@ import numpy as np
 from scipy.special import softmax
 
 from course.checks.cases import case, mask, wave
-from course.grading.answer_key import Answer
+from course.grading.answer_key import Answer, Mistake, ModelAnswer
 
 
 def _forward(x, w1, b1, w2, b2, keep_masks, scale):
@@ -84,4 +84,10 @@ ANSWERS = {
             case(length_scale=3.0, rate=0.9, n_train=7, tau=0.5),
         ),
     ),
+    "mcdropout.regressor": ModelAnswer(hidden_seed=3, mistakes=(
+        Mistake("keras.layers.Dropout (off at prediction time) instead of bdl_tf.MCDropout",
+                (("bdl_tf.MCDropout(rate)", "keras.layers.Dropout(rate)"),), ("epistemic_ratio",)),
+        Mistake("trained by the mean squared error instead of the Gaussian NLL",
+                (("loss=bdl_tf.negative_log_likelihood", 'loss="mse"'),), ("nll",)),
+    )),
 }

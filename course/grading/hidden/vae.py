@@ -3,7 +3,7 @@ mistakes and hidden cases."""
 import numpy as np
 
 from course.checks.cases import case, mask, wave
-from course.grading.answer_key import Answer
+from course.grading.answer_key import Answer, Mistake, ModelAnswer
 
 
 def reparameterize(mean, log_variance, eps):
@@ -105,4 +105,13 @@ ANSWERS = {
             case(log_weights=wave(3, 1, phase=0.4, scale=0.5, offset=-2000.0)),
         ),
     ),
+    "vae.train": ModelAnswer(hidden_seed=3, mistakes=(
+        Mistake("no KL term in the loss: a plain autoencoder with noise",
+                ((", activity_regularizer=tfpl.KLDivergenceRegularizer(prior, use_exact_kl=True)", ""),), ("elbo",)),
+        Mistake("no reparameterisation: z is sampled with its gradient stopped, so the encoder learns nothing from the reconstruction",
+                (("tfpl.IndependentNormal(latent_dim, ", "tfpl.IndependentNormal(latent_dim, convert_to_tensor_fn=lambda q: tf.stop_gradient(q.sample()), "),
+                 ("import tensorflow_probability as tfp\n", "import tensorflow as tf\nimport tensorflow_probability as tfp\n")), ("elbo",)),
+        Mistake("a sigmoid applied to the decoder's logits before the Bernoulli layer, which expects logits",
+                (("keras.layers.Dense(64),", 'keras.layers.Dense(64, activation="sigmoid"),'),), ("elbo",)),
+    )),
 }

@@ -3,7 +3,7 @@ import numpy as np
 from scipy.special import softmax as scipy_softmax
 
 from course.checks.cases import case, probabilities, wave
-from course.grading.answer_key import Answer
+from course.grading.answer_key import Answer, Mistake, ModelAnswer
 
 
 def softmax(logits):
@@ -115,4 +115,8 @@ ANSWERS = {
             case(labels=_labels(_PROBS_D, 3), probs=_PROBS_D, n_bins=4),
         ),
     ),
+    "why.classifier": ModelAnswer(hidden_seed=3, mistakes=(
+        Mistake("trained for one epoch only: the budget counts optimiser steps (epochs x batches per epoch)",
+                (("epochs=epochs", "epochs=1"),), ("accuracy",)),
+    )),
 }
