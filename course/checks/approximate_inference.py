@@ -24,20 +24,11 @@ POSTERIOR = ModelQuestion(
 )
 """Mean-field VI (or NUTS) on Bayesian linear regression, against the exact posterior."""
 
-BNN = ModelQuestion(
+BNN = tasks.regression_question(
     "inference.bnn",
-    ("x_train", "y_train", "steps"),
-    tasks.regression,
-    probes.regression_split,
-    probes.regression_measures,
-    (
-        Criterion("nll", "held-out NLL", False, "is the KL of the weights divided by the number of training points N?"),
-        Criterion("epistemic_ratio", "mean epistemic variance at |x| in [5, 7] over that on the data", True,
-                  "are the weights random at prediction time (Flipout/DenseVariational layers)?", "x", log_scale=True),
-    ),
-    steps={"quick": 1500, "full": 4000},
+    nll_hint="is the KL of the weights divided by the number of training points N?",
+    ratio_hint="are the weights random at prediction time (Flipout/DenseVariational layers)?",
     returns="a tf_keras model with variational layers ending in bdl_tf.NormalHead(1)",
-    reported=("rmse", "left_ratio", "right_ratio"),
 )
 """A Flipout Bayesian network on the toy regression, the KL weighted 1/N."""
 

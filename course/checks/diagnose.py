@@ -48,19 +48,27 @@ class Outcome:
     error: BaseException | None = None
 
 
+def call_answer(function, arity: int, parameters, arguments) -> tuple[object, Outcome | None]:
+    """``(output, None)``, or ``(None, failed Outcome)`` when ``function`` has the wrong signature,
+    is a stub or raises: the call of student code shared by formula and model questions."""
+    name = getattr(function, "__name__", "your function")
+    problem = signature_problem(arity, parameters, function, name)
+    if problem:
+        return None, Outcome(None, problem)
+    try:
+        return function(*arguments), None
+    except NotImplementedError as error:
+        return None, Outcome(None, f"{name} is not implemented yet" + (f" ({error})" if str(error) else ""), error=error)
+    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
+        return None, Outcome(None, f"{name} raised {type(error).__name__}: {error}", error=error)
+
+
 def run_answer(question: Question, function, arguments) -> Outcome:
     """Call the answer and turn its output into arrays. This is the half of :func:`evaluate` that
     runs student code (in the grading sandbox); :func:`compare` is the half that knows the answer."""
-    name = getattr(function, "__name__", "your function")
-    problem = signature_problem(question.arity, question.parameters, function, name)
-    if problem:
-        return Outcome(None, problem)
-    try:
-        output = function(*arguments)
-    except NotImplementedError as error:
-        return Outcome(None, f"{name} is not implemented yet" + (f" ({error})" if str(error) else ""), error=error)
-    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
-        return Outcome(None, f"{name} raised {type(error).__name__}: {error}", error=error)
+    output, failed = call_answer(function, question.arity, question.parameters, arguments)
+    if failed:
+        return failed
     parts, problem = _parts(question, output)
     return Outcome(None if problem else parts, problem or "", output)
 

@@ -1,7 +1,6 @@
 """Public cases of exercise 04 (MC dropout): the forward pass with masks, the predictive, the weight decay."""
-from course.checks import probes, tasks
+from course.checks import tasks
 from course.checks.cases import Question, case, mask, wave
-from course.checks.models import Criterion, ModelQuestion
 
 EXERCISE = "04_mc_dropout"
 
@@ -15,20 +14,11 @@ def _network(inputs: int, hidden: int, classes: int, phase: float) -> dict:
     }
 
 
-REGRESSOR = ModelQuestion(
+REGRESSOR = tasks.regression_question(
     "mcdropout.regressor",
-    ("x_train", "y_train", "steps"),
-    tasks.regression,
-    probes.regression_split,
-    probes.regression_measures,
-    (
-        Criterion("nll", "held-out NLL", False, "is it trained by the Gaussian NLL (not the mean squared error)?"),
-        Criterion("epistemic_ratio", "mean epistemic variance at |x| in [5, 7] over that on the data", True,
-                  "is dropout on at prediction time (bdl_tf.MCDropout, not keras.layers.Dropout)?", "x", log_scale=True),
-    ),
-    steps={"quick": 1500, "full": 4000},
+    nll_hint="is it trained by the Gaussian NLL (not the mean squared error)?",
+    ratio_hint="is dropout on at prediction time (bdl_tf.MCDropout, not keras.layers.Dropout)?",
     returns="a tf_keras model with MCDropout layers ending in bdl_tf.NormalHead(1)",
-    reported=("rmse", "left_ratio", "right_ratio"),
 )
 """A heteroscedastic MC-dropout regressor on the toy problem."""
 

@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from course.checks.diagnose import Outcome, signature_problem
+from course.checks.diagnose import Outcome, call_answer
 
 THRESHOLDS_PATH = Path(__file__).resolve().parent / "thresholds.json"
 MODES = ("quick", "full")
@@ -211,21 +211,15 @@ def optimizer_steps(returned) -> int | None:
 
 def run_model_answer(question: ModelQuestion, function, arguments, probe_inputs, seed) -> Outcome:
     """Seed, call the answer with its training set and budget, check the budget, run the probe."""
-    name = getattr(function, "__name__", "your function")
-    problem = signature_problem(question.arity, question.parameters, function, name)
-    if problem:
-        return Outcome(None, problem)
     from bdl_tf import set_seed
 
+    name = getattr(function, "__name__", "your function")
     set_seed(seed)
     budget = int(arguments[-1])
     start = time.perf_counter()
-    try:
-        returned = function(*arguments)
-    except NotImplementedError as error:
-        return Outcome(None, f"{name} is not implemented yet" + (f" ({error})" if str(error) else ""), error=error)
-    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
-        return Outcome(None, f"{name} raised {type(error).__name__}: {error}", error=error)
+    returned, failed = call_answer(function, question.arity, question.parameters, arguments)
+    if failed:
+        return failed
     seconds = time.perf_counter() - start
     if returned is None:
         return Outcome(None, f"{name} returned None: return {question.returns}")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course.checks.models import Task
+from course.checks import probes
+from course.checks.models import Criterion, ModelQuestion, Task
 
 DIGIT_SEEN = tuple(range(8))
 """The classification questions train on digits 0-7; 8 and 9 are the classes the model never saw."""
@@ -34,6 +35,26 @@ def regression(seed: int, quick: bool, steps: int) -> Task:
         arguments={"x_train": train.x_train, "y_train": train.y_train, "steps": steps},
         probe_inputs={"x": x_probe, "num_samples": _by_mode(quick, 100, 200)},
         targets={"y": test.y_train.ravel().astype(np.float64), "n_test": len(test.x_train), "n_side": side},
+    )
+
+
+def regression_question(grade_id: str, *, nll_hint: str, ratio_hint: str, returns: str) -> ModelQuestion:
+    """A model question on :func:`regression`: held-out NLL and the epistemic ratio beyond the data
+    (each side's ratio and the RMSE reported), with this question's hints for its likely mistakes."""
+    return ModelQuestion(
+        grade_id,
+        ("x_train", "y_train", "steps"),
+        regression,
+        probes.regression_split,
+        probes.regression_measures,
+        (
+            Criterion("nll", "held-out NLL", False, nll_hint),
+            Criterion("epistemic_ratio", "mean epistemic variance at |x| in [5, 7] over that on the data", True,
+                      ratio_hint, "x", log_scale=True),
+        ),
+        steps={"quick": 1500, "full": 4000},
+        returns=returns,
+        reported=("rmse", "left_ratio", "right_ratio"),
     )
 
 
