@@ -2,8 +2,9 @@
 
 Monte-Carlo dropout (Gal & Ghahramani 2016) reads dropout as variational inference with a
 Bernoulli distribution over the weights: each forward pass with a fresh mask is one sample
-theta_t ~ q(theta), and p(y|x) ~ 1/T sum_t p(y|x, theta_t).  The layers here reuse Keras' own
-dropout and only force ``training=True``; concrete dropout learns the rate.
+theta_t ~ q(theta), and p(y|x) ~ 1/T sum_t p(y|x, theta_t).  The layers here are Keras' dropout
+layers (same arguments, configs and noise shapes) that are on whatever ``training`` says, with
+masks drawn from 16 random bits each (:func:`bernoulli_dropout`); concrete dropout learns the rate.
 """
 from __future__ import annotations
 
@@ -16,12 +17,64 @@ from bdl_tf._validation import check_positive, check_positive_int, check_rate
 tfd = tfp.distributions
 
 __all__ = [
+    "bernoulli_dropout",
+    "keep_probability",
+    "random_uint16",
     "MCDropout",
     "MCSpatialDropout1D",
     "MCSpatialDropout2D",
     "MCSpatialDropout3D",
     "ConcreteDropout",
 ]
+
+
+#: Random bits per mask entry: the keep probability is a multiple of 2^-MASK_BITS.
+MASK_BITS = 16
+_MASK_LEVELS = 2**MASK_BITS
+
+
+def keep_probability(rate: float) -> float:
+    """The keep probability q the masks realise for a dropout ``rate`` p: round((1 - p) 2^16) / 2^16.
+
+    |q - (1 - p)| <= 2^-17; a rate below 2^-17 rounds to q = 1 (no dropout) and a rate within 2^-17
+    of 1 to q = 2^-16, the smallest positive level.
+    """
+    rate = check_rate("rate", rate)
+    return max(1, min(_MASK_LEVELS, round((1.0 - rate) * _MASK_LEVELS))) / _MASK_LEVELS
+
+
+def bernoulli_dropout(inputs, rate: float, noise_shape=None, seed: int | None = None):
+    """Inverted dropout x * m / q with m ~ Bernoulli(q) i.i.d., q = :func:`keep_probability` (rate).
+
+    Each mask entry is 16 random bits u (two per 32-bit Philox output) and m = [u < q 2^16]: exactly
+    Bernoulli(q), independent across entries and calls; dividing by q keeps E[output] = x.  Half the
+    random bits of a float32 uniform per entry and one select to apply them make the masks cost
+    little beside the matmuls (``benchmarks/mc_sampling.py``).  Every call draws a fresh stateless
+    seed from TensorFlow's stateful generator, so ``set_seed`` (or ``seed``) reproduces the masks.
+
+    Args:
+        inputs: a float tensor.
+        rate: the dropout rate p in [0, 1).
+        noise_shape: the mask's shape, broadcast against ``inputs`` (default: the inputs' shape).
+        seed: an op-level seed for the per-call seeds, or None.
+    """
+    inputs = tf.convert_to_tensor(inputs)
+    keep = keep_probability(rate)
+    if keep == 1.0:
+        return tf.identity(inputs)
+    shape = tf.shape(inputs) if noise_shape is None else tf.cast(noise_shape, tf.int32)
+    call_seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32, seed=seed)
+    bits = random_uint16(shape, call_seed)
+    kept = bits < tf.constant(round(keep * _MASK_LEVELS), tf.uint16)
+    return inputs * (tf.cast(kept, inputs.dtype) * (1.0 / keep))
+
+
+def random_uint16(shape, seed):
+    """Uniform 16-bit integers of the given shape, two per 32-bit word of the Philox generator."""
+    size = tf.reduce_prod(shape)
+    words = tf.random.stateless_uniform([(size + 1) // 2], seed, minval=None, maxval=None, dtype=tf.int32)
+    bits = tf.reshape(tf.bitcast(words, tf.uint16), [-1])
+    return tf.reshape(bits[:size], shape)
 
 
 class _AlwaysOn:
@@ -32,16 +85,16 @@ class _AlwaysOn:
         super().__init__(rate, *args, **kwargs)
 
     def call(self, inputs, training=None):  # `training` ignored on purpose: always on
-        return super().call(inputs, training=True)
+        return bernoulli_dropout(inputs, self.rate, self._get_noise_shape(inputs), self.seed)
 
 
 @keras.saving.register_keras_serializable(package="bdl_tf")
 class MCDropout(_AlwaysOn, keras.layers.Dropout):
     """Bernoulli dropout that is on in training and at inference (Monte-Carlo dropout).
 
-    Each unit is kept with probability 1 - rate and scaled by 1 / (1 - rate), independently for
-    every example and every call, so T calls give T samples from the dropout posterior.
-    Arguments as ``keras.layers.Dropout`` (rate in [0, 1)).
+    Each unit is kept with probability q = 1 - rate (to 2^-16, :func:`keep_probability`) and scaled
+    by 1 / q, independently for every example and every call, so T calls give T samples from the
+    dropout posterior.  Arguments as ``keras.layers.Dropout`` (rate in [0, 1)).
     """
 
 

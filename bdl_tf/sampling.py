@@ -61,7 +61,7 @@ class _OwnRetracingFilter(logging.Filter):
 
 tf.get_logger().addFilter(_OwnRetracingFilter())
 
-__all__ = ["MCPrediction", "IdenticalPassesWarning", "mc_predict", "samples_weights_per_call", "DEFAULT_MAX_ROWS"]
+__all__ = ["MCPrediction", "IdenticalPassesWarning", "mc_predict", "samples_weights_per_call", "pass_schedule", "DEFAULT_MAX_ROWS"]
 
 DEFAULT_MAX_ROWS = 4_096
 """Rows (tiled examples) fed to the model per compiled step; bounds activations' memory."""
@@ -241,6 +241,18 @@ def _check_inputs(model, x) -> tf.Tensor:
     return x
 
 
+def pass_schedule(n: int, num_samples: int, max_rows: int = DEFAULT_MAX_ROWS, tiled: bool = True):
+    """How ``mc_predict`` splits T passes over N inputs: (batch, passes per step, steps).
+
+    A step feeds ``batch`` = min(N, max_rows) inputs tiled ``passes`` times (once when not
+    ``tiled``), at most ``max_rows`` rows; ceil(T / steps) passes per step balance the steps.
+    """
+    batch = min(n, max_rows)
+    passes_cap = max(1, min(num_samples, max_rows // batch)) if tiled else 1
+    steps = math.ceil(num_samples / passes_cap)
+    return batch, math.ceil(num_samples / steps), steps
+
+
 def mc_predict(
     model,
     x,
@@ -290,10 +302,7 @@ def mc_predict(
     keep_samples = check_bool("keep_samples", keep_samples)
     x = _check_inputs(model, x)
     n = int(x.shape[0])
-    batch = min(n, max_rows)
-    passes_cap = 1 if samples_weights_per_call(model) else max(1, min(num_samples, max_rows // batch))
-    steps = math.ceil(num_samples / passes_cap)
-    passes = math.ceil(num_samples / steps)  # balance the steps: at most steps - 1 extra passes
+    batch, passes, steps = pass_schedule(n, num_samples, max_rows, tiled=not samples_weights_per_call(model))
     if not keep_samples:
         return _streamed(model, x, y, noise_variance, training, identical_passes, num_samples, batch, passes, steps)
     if y is not None or noise_variance is not None:

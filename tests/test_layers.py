@@ -3,9 +3,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras as keras
+from scipy import stats
 
 from bdl_tf import set_seed
-from bdl_tf.layers import ConcreteDropout, MCDropout, MCSpatialDropout1D, MCSpatialDropout2D, MCSpatialDropout3D
+from bdl_tf.layers import (
+    MASK_BITS,
+    ConcreteDropout,
+    MCDropout,
+    MCSpatialDropout1D,
+    MCSpatialDropout2D,
+    MCSpatialDropout3D,
+    bernoulli_dropout,
+    keep_probability,
+)
 
 
 def test_mc_dropout_is_on_at_inference_and_scales_kept_units():
@@ -31,6 +41,71 @@ def test_same_seed_reproduces_masks():
     set_seed(7)
     b = MCDropout(0.3)(x).numpy()
     np.testing.assert_array_equal(a, b)
+
+
+def test_keep_probability_is_one_minus_the_rate_to_the_mask_resolution():
+    rates = np.linspace(0.0, 0.999, 1000)
+    keeps = np.array([keep_probability(r) for r in rates])
+    assert np.all(np.abs(keeps - (1 - rates)) <= 2.0 ** -(MASK_BITS + 1))
+    assert np.all(keeps * 2**MASK_BITS == np.round(keeps * 2**MASK_BITS))  # multiples of 2^-16
+    assert keep_probability(1e-6) == 1.0  # below half a level: no dropout
+    assert keep_probability(1 - 1e-9) == 2.0**-MASK_BITS  # never 0: the 1/q scale stays finite
+    assert keep_probability(0.1) == 58982 / 65536
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.5, 0.9])
+def test_mask_entries_are_bernoulli_with_the_stated_keep_probability(rate):
+    """An odd number of entries (two masks share each 32-bit random word, the last one is cut):
+    the kept count is Binomial(n, q); 5 standard deviations, a false alarm once in 1.7 million."""
+    set_seed(0)
+    q = keep_probability(rate)
+    out = bernoulli_dropout(np.ones((101, 1999), np.float32), rate).numpy()
+    np.testing.assert_allclose(np.unique(out), [0.0, 1 / q], rtol=1e-6)
+    kept = (out != 0).sum()
+    n = out.size
+    assert abs(kept - n * q) < 5 * np.sqrt(n * q * (1 - q))
+    # unbiased: E[x m / q] = x, the sample mean within 5 standard errors sqrt((1 - q) / (q n))
+    assert abs(out.mean() - 1.0) < 5 * np.sqrt((1 - q) / (q * n))
+
+
+def test_mask_entries_are_independent_of_their_neighbours_rows_and_calls():
+    """Chi-square tests of independence on 2 x 2 tables of (kept, kept) counts: the two halves of
+    one random word, neighbouring rows, and the same entry in two calls.  Threshold p > 1e-6."""
+    set_seed(1)
+    x = np.ones((400, 500), np.float32)
+    first, second = (bernoulli_dropout(x, 0.5).numpy() != 0 for _ in range(2))
+    pairs = {
+        "halves of a word": (first[:, 0::2], first[:, 1::2]),
+        "neighbouring rows": (first[0::2], first[1::2]),
+        "two calls": (first, second),
+    }
+    for name, (a, b) in pairs.items():
+        table = [[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]]
+        assert stats.chi2_contingency(table).pvalue > 1e-6, name
+
+
+def test_masks_are_fresh_in_every_iteration_of_a_compiled_loop():
+    layer = MCDropout(0.5)
+    x = tf.ones((1, 256))
+
+    @tf.function
+    def passes():  # a tf.while_loop: the per-call seed must not be hoisted out of it
+        outputs = tf.TensorArray(tf.float32, size=3)
+        for i in tf.range(3):
+            outputs = outputs.write(i, layer(x))
+        return outputs.stack()
+
+    out = passes().numpy()
+    assert not np.array_equal(out[0], out[1]) and not np.array_equal(out[1], out[2])
+
+
+def test_noise_shape_is_broadcast_and_dtype_kept():
+    out = bernoulli_dropout(tf.ones((2000, 7), tf.float64), 0.5, noise_shape=(2000, 1)).numpy()
+    assert out.dtype == np.float64
+    assert np.all(out.min(axis=1) == out.max(axis=1))  # a whole row kept or dropped
+    assert 0.4 < (out[:, 0] == 0).mean() < 0.6
+    np.testing.assert_array_equal(bernoulli_dropout(tf.ones((3, 4)), 0.0).numpy(), np.ones((3, 4)))
+    assert np.all(np.isfinite(bernoulli_dropout(tf.ones((3, 4)), 1 - 1e-9).numpy()))
 
 
 def test_spatial_dropout_drops_whole_feature_maps():
