@@ -20,7 +20,14 @@ Submodules: ``metrics``, ``uncertainty``, ``datasets``, ``inference`` (exact, MC
 from bdl_tf import datasets, inference, metrics, uncertainty, vae
 from bdl_tf._config import by_mode, quick_mode, runtime_summary, set_seed
 from bdl_tf._validation import CorruptFileError
-from bdl_tf.heads import BernoulliHead, CategoricalHead, NormalHead, negative_log_likelihood
+from bdl_tf.ensembles import EnsembleDense, ensemble_negative_log_likelihood, ensemble_predict
+from bdl_tf.heads import (
+    BernoulliHead,
+    CategoricalHead,
+    HeteroscedasticCategoricalHead,
+    NormalHead,
+    negative_log_likelihood,
+)
 from bdl_tf.layers import ConcreteDropout, MCDropout, MCSpatialDropout1D, MCSpatialDropout2D, MCSpatialDropout3D
 from bdl_tf.progress import ProgressBar, fit_progress
 from bdl_tf.regularization import dropout_weight_decay, kl_weight, model_precision
@@ -35,6 +42,8 @@ __all__ = [
     "CategoricalHead",
     "ConcreteDropout",
     "CorruptFileError",
+    "EnsembleDense",
+    "HeteroscedasticCategoricalHead",
     "IdenticalPassesWarning",
     "MCDropout",
     "MCPrediction",
@@ -50,6 +59,8 @@ __all__ = [
     "inference",
     "load_model",
     "dropout_weight_decay",
+    "ensemble_negative_log_likelihood",
+    "ensemble_predict",
     "fit_progress",
     "kl_weight",
     "mc_predict",

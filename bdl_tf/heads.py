@@ -22,7 +22,14 @@ from bdl_tf._validation import check_positive, check_positive_int, check_tensor_
 tfd = tfp.distributions
 tfpl = tfp.layers
 
-__all__ = ["NormalHead", "CategoricalHead", "BernoulliHead", "negative_log_likelihood", "output_moments"]
+__all__ = [
+    "NormalHead",
+    "CategoricalHead",
+    "HeteroscedasticCategoricalHead",
+    "BernoulliHead",
+    "negative_log_likelihood",
+    "output_moments",
+]
 
 
 def _inner(distribution):
@@ -221,3 +228,42 @@ class BernoulliHead(_Head):
     def make(self, params):
         self._check_params(params, self.event_size)
         return tfd.Independent(tfd.Bernoulli(logits=params, dtype=params.dtype), reinterpreted_batch_ndims=1)
+
+
+@keras.saving.register_keras_serializable(package="bdl_tf")
+class HeteroscedasticCategoricalHead(CategoricalHead):
+    """Kendall & Gal (2017)'s classification aleatoric uncertainty: Gaussian noise on the logits.
+
+    From 2C inputs per example, logits f and scales sigma = min_scale + softplus(raw) (one per
+    class), the head's distribution is the Monte-Carlo integrated predictive
+
+        p(y = c | x) = E_eps[softmax(f + sigma * eps)_c] ~ 1/T sum_t softmax(f + sigma * eps_t)_c,
+
+    eps_t ~ N(0, I), T = ``num_samples`` fresh draws per call, so its negative log-likelihood is their
+    loss -log 1/T sum_t exp(log softmax(x_t)_c) (computed with a log-sum-exp).  sigma -> 0 gives
+    the plain softmax cross-entropy; a large sigma spreads p towards 1/C ("loss attenuation": a
+    misclassified example costs less with a larger sigma).  A ``OneHotCategorical`` on the averaged
+    probabilities: ``mc_predict`` and the losses treat it as a ``CategoricalHead``.
+    """
+
+    def __init__(self, event_size, num_samples=100, min_scale=1e-3, **kwargs):
+        self.num_samples = check_positive_int("num_samples", num_samples)
+        self.min_scale = check_positive("min_scale", min_scale)
+        super().__init__(event_size, **kwargs)
+
+    @staticmethod
+    def params_size(event_size):
+        """Number of inputs: a logit and a raw logit scale per class."""
+        return 2 * event_size
+
+    def make(self, params):
+        self._check_params(params, self.params_size(self.event_size))
+        logits, raw_scale = tf.split(params, 2, axis=-1)
+        scale = self.min_scale + tf.math.softplus(raw_scale)
+        noise = tf.random.normal(tf.concat([[self.num_samples], tf.shape(logits)], axis=0), dtype=logits.dtype)
+        log_probs = tf.nn.log_softmax(logits + scale * noise, axis=-1)
+        mean_log_probs = tf.reduce_logsumexp(log_probs, axis=0) - tf.math.log(tf.cast(self.num_samples, logits.dtype))
+        return tfd.OneHotCategorical(logits=mean_log_probs, dtype=params.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "num_samples": self.num_samples, "min_scale": self.min_scale}

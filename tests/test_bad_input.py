@@ -73,6 +73,10 @@ def _mcmc(**kwargs):
     return inference.run_mcmc(**{**args, **kwargs})
 
 
+def _ensemble():
+    return keras.Sequential([keras.Input((3,)), bdl_tf.EnsembleDense(2, 3), bdl_tf.NormalHead(1)])
+
+
 def _uncertainty():
     return RegressionUncertainty(np.zeros((3, 1)), np.ones((3, 1)), np.ones((3, 1)))
 
@@ -86,6 +90,16 @@ CASES = [
     ("NormalHead", lambda f: bdl_tf.NormalHead(1, min_scale=-1.0), ValueError, "min_scale"),
     ("CategoricalHead", lambda f: bdl_tf.CategoricalHead(0), ValueError, "event_size must be an integer >= 1"),
     ("BernoulliHead", lambda f: bdl_tf.BernoulliHead(2)(np.zeros((2, 3), np.float32)), ValueError, "needs 2 inputs"),
+    ("HeteroscedasticCategoricalHead", lambda f: bdl_tf.HeteroscedasticCategoricalHead(3)(np.zeros((2, 3), np.float32)),
+     ValueError, "needs 6 inputs"),
+    ("HeteroscedasticCategoricalHead", lambda f: bdl_tf.HeteroscedasticCategoricalHead(3, num_samples=0), ValueError, "num_samples"),
+    ("EnsembleDense", lambda f: bdl_tf.EnsembleDense(4, members=0), ValueError, "members"),
+    ("EnsembleDense", lambda f: bdl_tf.EnsembleDense(4, 3)(np.ones((2, 5, 1), np.float32)), ValueError, "got inputs with 5 members"),
+    ("ensemble_negative_log_likelihood", lambda f: bdl_tf.ensemble_negative_log_likelihood(np.zeros(3), _normal()), ValueError,
+     "no member axis"),
+    ("ensemble_predict", lambda f: bdl_tf.ensemble_predict(f.fixed, np.ones((2, 3), np.float32)), ValueError, "no EnsembleDense"),
+    ("ensemble_predict", lambda f: bdl_tf.ensemble_predict(_ensemble(), np.ones((0, 3), np.float32)), ValueError, "x must not be empty"),
+    ("ensemble_predict", lambda f: bdl_tf.ensemble_predict(_ensemble(), np.full((2, 3), np.nan)), ValueError, "x contains NaN"),
     ("negative_log_likelihood", lambda f: _nll(_normal(), np.zeros(4)), ValueError, r"y_true has shape \(4,\).*\(4, 1\)"),
     ("negative_log_likelihood", lambda f: _nll(_categorical(), np.array([0, 1, 2])), ValueError, "one-hot encode"),
     ("negative_log_likelihood", lambda f: _nll(_categorical(), np.array([[0, 2, 0]] * 3)), ValueError, "one-hot rows"),
