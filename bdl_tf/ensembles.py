@@ -17,6 +17,7 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bdl_tf._validation import as_array, check_positive_int, check_tf_keras_model
+from bdl_tf.heads import check_target_shape, check_target_values
 from bdl_tf.sampling import MCPrediction, _moments
 
 tfd = tfp.distributions
@@ -109,15 +110,10 @@ def ensemble_negative_log_likelihood(y_true, distribution):
     if batch.rank is not None and batch.rank < 2:
         raise ValueError(f"the head's batch shape {tuple(batch)} has no member axis: put EnsembleDense layers before it")
     y_true = tf.cast(y_true, distribution.dtype)
-    expected = batch[:1].concatenate(distribution.event_shape)
-    if y_true.shape.rank is not None and expected.rank is not None and (
-        y_true.shape.rank != expected.rank or not y_true.shape.is_compatible_with(expected)
-    ):
-        raise ValueError(
-            f"y_true has shape {tuple(y_true.shape)} but each ensemble member predicts {tuple(expected)}; "
-            "pass one target per example, shaped like the head's event"
-        )
-    return -tf.reduce_sum(distribution.log_prob(tf.expand_dims(y_true, 1)), axis=1)
+    check_target_shape(y_true, distribution, expected=batch[:1].concatenate(distribution.event_shape))
+    check = check_target_values(y_true, distribution)
+    with tf.control_dependencies([] if check is None else [check]):
+        return -tf.reduce_sum(distribution.log_prob(tf.expand_dims(y_true, 1)), axis=1)
 
 
 def ensemble_predict(model, x, batch_size: int = 4096) -> MCPrediction:

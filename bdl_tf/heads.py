@@ -38,10 +38,11 @@ def _inner(distribution):
     return distribution.distribution if isinstance(distribution, tfd.Independent) else distribution
 
 
-def _check_target_shape(y_true, distribution):
-    """y_true must have the distribution's shape batch + event exactly: a (N,) target against a
-    (N, 1) head would broadcast to (N, N) and sum a wrong loss."""
-    expected = distribution.batch_shape.concatenate(distribution.event_shape)
+def check_target_shape(y_true, distribution, expected=None):
+    """y_true must have the distribution's shape batch + event exactly (or ``expected``): a (N,)
+    target against a (N, 1) head would broadcast to (N, N) and sum a wrong loss."""
+    if expected is None:
+        expected = distribution.batch_shape.concatenate(distribution.event_shape)
     got = y_true.shape
     if got.rank is None or expected.rank is None:
         return
@@ -57,7 +58,7 @@ def _check_target_shape(y_true, distribution):
         )
 
 
-def _check_target_values(y_true, distribution):
+def check_target_values(y_true, distribution):
     """Discrete heads: Bernoulli targets in {0, 1}; categorical targets one-hot rows."""
     inner = _inner(distribution)
     if isinstance(inner, tfd.Bernoulli):
@@ -83,8 +84,8 @@ def negative_log_likelihood(y_true, distribution):
             f"negative_log_likelihood needs the model's output distribution (a bdl_tf head), got {type(distribution).__name__}"
         )
     y_true = tf.cast(y_true, distribution.dtype)
-    _check_target_shape(y_true, distribution)
-    check = _check_target_values(y_true, distribution)
+    check_target_shape(y_true, distribution)
+    check = check_target_values(y_true, distribution)
     with tf.control_dependencies([] if check is None else [check]):
         return -distribution.log_prob(tf.identity(y_true))
 

@@ -19,6 +19,12 @@ def dropout_weight_decay(length_scale, dropout_rate, n_train, tau) -> float:
     NLL) plus lambda ||W||^2.  Use it as ``kernel_regularizer=keras.regularizers.l2(lambda)``;
     Keras' ``l2(lambda)`` adds lambda * sum(W^2) to the loss, exactly this term.
 
+    Which kernel: the formula is derived for W = M diag(z) with unscaled masks z, and it is the
+    coefficient of Gal's UCI code.  ``MCDropout`` (like Keras' Dropout) scales kept units by
+    1 / (1 - p), so its trained kernel is K = (1 - p) M, and the matching penalty on K is
+    l^2 / (2 N tau (1 - p)): larger by 1 / (1 - p)^2 (1.23x at p = 0.1).  This function keeps
+    the paper's coefficient, which on K is the matching penalty of a length-scale l (1 - p).
+
     Args:
         length_scale: prior length-scale l > 0 (prior W ~ N(0, 1/l^2)).
         dropout_rate: p in [0, 1), the probability of dropping the layer's inputs.

@@ -6,7 +6,7 @@ import tf_keras as keras
 
 from bdl_tf import set_seed
 from bdl_tf.ensembles import EnsembleDense, ensemble_negative_log_likelihood, ensemble_predict
-from bdl_tf.heads import NormalHead
+from bdl_tf.heads import CategoricalHead, NormalHead
 
 M = 4
 
@@ -101,6 +101,8 @@ def test_one_fit_trains_all_members_and_they_disagree_away_from_the_data():
         (lambda: EnsembleDense(4, 3)(np.ones((2, 2, 2, 1), np.float32)), ValueError, "(N, features)"),
         (lambda: ensemble_negative_log_likelihood(np.ones((8,)), ensemble_regressor()(np.ones((8, 1)))), ValueError, "(8, 1)"),
         (lambda: ensemble_negative_log_likelihood(np.ones((8, 1)), np.ones((8, 1))), TypeError, "distribution"),
+        (lambda: ensemble_negative_log_likelihood(np.full((2, 3), 0.5), keras.Sequential(
+            [keras.Input((1,)), EnsembleDense(3, 2), CategoricalHead(3)])(np.ones((2, 1)))), ValueError, "one-hot"),
         (lambda: ensemble_predict(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]), np.ones((3, 1))), ValueError,
          "no EnsembleDense"),
         (lambda: ensemble_predict(keras.Sequential([keras.Input((1,)), EnsembleDense(2, 3), keras.layers.Reshape((6,))]),
