@@ -18,7 +18,7 @@ import tf_keras as keras
 
 from bdl_tf._validation import as_array, check_positive_int, check_tf_keras_model
 from bdl_tf.heads import check_target_shape, check_target_values
-from bdl_tf.sampling import MCPrediction, _moments
+from bdl_tf.sampling import MCPrediction, output_tensors
 
 tfd = tfp.distributions
 
@@ -129,9 +129,9 @@ def ensemble_predict(model, x, batch_size: int = 4096) -> MCPrediction:
     members = {layer.members for layer in model.submodules if isinstance(layer, EnsembleDense)}
     if not members:
         raise ValueError("the model has no EnsembleDense layers, so its output has no member axis: is it an ensemble?")
-    kind, parts = None, []
+    parts = []
     for start in range(0, x.shape[0], batch_size):
-        kind, outputs = _moments(model(x[start : start + batch_size], training=False))
+        kind, outputs = output_tensors(model(x[start : start + batch_size], training=False))
         if outputs[0].shape.rank < 2 or outputs[0].shape[1] not in members:
             raise ValueError(
                 f"the model's output {tuple(outputs[0].shape)} has no member axis of size {sorted(members)} "

@@ -29,6 +29,7 @@ __all__ = [
     "BernoulliHead",
     "negative_log_likelihood",
     "output_moments",
+    "positive_scale",
 ]
 
 
@@ -88,6 +89,11 @@ def negative_log_likelihood(y_true, distribution):
     check = check_target_values(y_true, distribution)
     with tf.control_dependencies([] if check is None else [check]):
         return -distribution.log_prob(tf.identity(y_true))
+
+
+def positive_scale(raw, min_scale: float):
+    """An unconstrained output as a scale: sigma = min_scale + softplus(raw) > min_scale."""
+    return min_scale + tf.math.softplus(raw)
 
 
 def output_moments(distribution):
@@ -160,7 +166,7 @@ class NormalHead(_Head):
     def make(self, params):
         self._check_params(params, self.params_size(self.event_size))
         loc, raw_scale = tf.split(params, 2, axis=-1)
-        scale = self.min_scale + tf.math.softplus(raw_scale)
+        scale = positive_scale(raw_scale, self.min_scale)
         return tfd.Independent(tfd.Normal(loc=loc, scale=scale), reinterpreted_batch_ndims=1)
 
     kind = "regression"
@@ -260,7 +266,7 @@ class HeteroscedasticCategoricalHead(CategoricalHead):
     def make(self, params):
         self._check_params(params, self.params_size(self.event_size))
         logits, raw_scale = tf.split(params, 2, axis=-1)
-        scale = self.min_scale + tf.math.softplus(raw_scale)
+        scale = positive_scale(raw_scale, self.min_scale)
         noise = tf.random.normal(tf.concat([[self.num_samples], tf.shape(logits)], axis=0), dtype=logits.dtype)
         log_probs = tf.nn.log_softmax(logits + scale * noise, axis=-1)
         mean_log_probs = tf.reduce_logsumexp(log_probs, axis=0) - tf.math.log(tf.cast(self.num_samples, logits.dtype))

@@ -19,6 +19,7 @@ tfd = tfp.distributions
 __all__ = [
     "bernoulli_dropout",
     "keep_probability",
+    "per_call_seed",
     "random_uint16",
     "MCDropout",
     "MCSpatialDropout1D",
@@ -48,9 +49,10 @@ def bernoulli_dropout(inputs, rate: float, noise_shape=None, seed: int | None = 
 
     Each mask entry is 16 random bits u (two per 32-bit Philox output) and m = [u < q 2^16]: exactly
     Bernoulli(q), independent across entries and calls; dividing by q keeps E[output] = x.  Half the
-    random bits of a float32 uniform per entry and one select to apply them make the masks cost
-    little beside the matmuls (``benchmarks/mc_sampling.py``).  Every call draws a fresh stateless
-    seed from TensorFlow's stateful generator, so ``set_seed`` (or ``seed``) reproduces the masks.
+    random bits of a float32 uniform per entry, then a compare, a cast and a multiply: about half the
+    overhead of float masks, still short of free (``benchmarks/mc_sampling.py`` measures it).  Every
+    call draws a fresh stateless seed (:func:`per_call_seed`), so ``set_seed`` (or ``seed``)
+    reproduces the masks.
 
     Args:
         inputs: a float tensor.
@@ -63,10 +65,15 @@ def bernoulli_dropout(inputs, rate: float, noise_shape=None, seed: int | None = 
     if keep == 1.0:
         return tf.identity(inputs)
     shape = tf.shape(inputs) if noise_shape is None else tf.cast(noise_shape, tf.int32)
-    call_seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32, seed=seed)
-    bits = random_uint16(shape, call_seed)
+    bits = random_uint16(shape, per_call_seed(seed))
     kept = bits < tf.constant(round(keep * _MASK_LEVELS), tf.uint16)
     return inputs * (tf.cast(kept, inputs.dtype) * (1.0 / keep))
+
+
+def per_call_seed(seed: int | None = None):
+    """A fresh stateless seed pair, int32 [2], drawn from TensorFlow's stateful generator (an op-level
+    ``seed`` under the global one of ``set_seed``): every call, and every pass of a compiled loop, differs."""
+    return tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32, seed=seed)
 
 
 def random_uint16(shape, seed):

@@ -61,7 +61,7 @@ class _OwnRetracingFilter(logging.Filter):
 
 tf.get_logger().addFilter(_OwnRetracingFilter())
 
-__all__ = ["MCPrediction", "IdenticalPassesWarning", "mc_predict", "samples_weights_per_call", "pass_schedule", "DEFAULT_MAX_ROWS"]
+__all__ = ["MCPrediction", "IdenticalPassesWarning", "mc_predict", "output_tensors", "samples_weights_per_call", "pass_schedule", "DEFAULT_MAX_ROWS"]
 
 DEFAULT_MAX_ROWS = 4_096
 """Rows (tiled examples) fed to the model per compiled step; bounds activations' memory."""
@@ -124,7 +124,7 @@ class MCPrediction:
         return classification_uncertainty(self.mean_samples)
 
 
-def _moments(output):
+def output_tensors(output):
     """(kind, [per-pass tensors]) of a model output: a tensor, or a TFP distribution whose head
     declares its moments (:func:`bdl_tf.heads.output_moments`)."""
     if isinstance(output, tfd.Distribution):
@@ -145,7 +145,7 @@ def _compiled_passes(model, training: bool, probe_input):
         # call on ``probe_input`` (one example): the loop below then holds the only forward pass, so every pass
         # comes from the same random ops advancing their state. (A separate first call traced
         # outside the loop can draw the same weights as the loop's first iteration.)
-        kind, probe = _moments(model(probe_input, training=training))
+        kind, probe = output_tensors(model(probe_input, training=training))
         dtypes = [t.dtype for t in probe]
 
         @tf.function(reduce_retracing=True)
@@ -154,7 +154,7 @@ def _compiled_passes(model, training: bool, probe_input):
             tiled = tf.tile(x, multiples)
             arrays = [tf.TensorArray(dtype, size=steps, infer_shape=False) for dtype in dtypes]
             for step in tf.range(steps):
-                out = _moments(model(tiled, training=training))[1]
+                out = output_tensors(model(tiled, training=training))[1]
                 arrays = [array.write(step, t) for array, t in zip(arrays, out)]
             return [array.concat() for array in arrays]
 
@@ -179,7 +179,7 @@ def _compiled_summaries(model, training: bool, probe_input, with_targets: bool):
     key = ("summaries", training, with_targets)
     if key not in cache:
         probe_output = model(probe_input, training=training)
-        kind, probe = _moments(probe_output)
+        kind, probe = output_tensors(probe_output)
         example_shapes = [t.shape[1:] for t in pass_statistics(kind, probe)]
 
         @tf.function(reduce_retracing=True)
@@ -197,7 +197,7 @@ def _compiled_summaries(model, training: bool, probe_input, with_targets: bool):
                 weights = tf.cast(valid, tf.float64)
                 stats = [
                     tf.reshape(tf.cast(t, tf.float64), tf.concat([[passes, rows], tf.shape(t)[1:]], axis=0))
-                    for t in pass_statistics(*_moments(output))
+                    for t in pass_statistics(*output_tensors(output))
                 ]
                 sums = tuple(total_ + tf.tensordot(weights, t, axes=1) for total_, t in zip(sums, stats))
                 reference = tf.where(step == 0, stats[0][0], reference)

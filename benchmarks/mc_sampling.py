@@ -30,7 +30,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from bdl_tf import set_seed
-from bdl_tf.layers import MCDropout, random_uint16
+from bdl_tf.layers import MCDropout, per_call_seed, random_uint16
 from bdl_tf.sampling import mc_predict, pass_schedule
 
 CONFIGS = {
@@ -112,8 +112,7 @@ def mask_bits_loop(hidden, rows, steps):
         total = tf.constant(0, tf.int32)
         for _ in tf.range(steps):
             for units in hidden:
-                seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
-                total += tf.cast(random_uint16(tf.constant([rows, units]), seed)[0, 0], tf.int32)
+                total += tf.cast(random_uint16(tf.constant([rows, units]), per_call_seed())[0, 0], tf.int32)
         return total
 
     return lambda: run().numpy()

@@ -288,6 +288,9 @@ CASES = [
     ("plot_reliability_diagram", lambda f: bdl_tf.plots.plot_reliability_diagram(None), TypeError, "bins"),
     ("plot_samples", lambda f: bdl_tf.plots.plot_samples(np.zeros((2, 4, 4)), ncols=0), ValueError, "ncols"),
     ("plot_traversal", lambda f: bdl_tf.plots.plot_traversal(np.zeros((2, 3, 4, 4)), values=[1.0]), ValueError, "values"),
+    ("parameter_panels", lambda f: bdl_tf.plots.parameter_panels(print, {"rate": 0.1}), TypeError, "settings"),
+    ("parameter_slider", lambda f: bdl_tf.plots.parameter_slider(print, {"rate": 0.1}), ValueError, r"parameters\['rate'\]"),
+    ("parameter_slider", lambda f: bdl_tf.plots.parameter_slider(None, {"rate": [0.1]}), TypeError, "draw"),
 ]
 
 

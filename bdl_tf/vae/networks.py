@@ -24,6 +24,7 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bdl_tf._validation import check_choice, check_positive, check_positive_int, check_shape
+from bdl_tf.heads import positive_scale
 
 tfd = tfp.distributions
 tfpl = tfp.layers
@@ -74,7 +75,7 @@ class LearnedScale(keras.layers.Layer):
 
     def scale(self):
         """sigma = min_scale + softplus(v), one per feature."""
-        return self.min_scale + tf.math.softplus(self.raw_scale)
+        return positive_scale(self.raw_scale, self.min_scale)
 
     def call(self, loc):
         # IndependentNormal applies softplus to its scale parameters: pass softplus^-1(sigma).
