@@ -23,6 +23,9 @@ from nbconvert import HTMLExporter
 
 # bdl_tf._config.QUICK_ENV_VAR, spelled out so the runner starts without importing TensorFlow
 QUICK_ENV_VAR = "BDL_TF_QUICK"
+# bdl_tf.plots.interactive.HEADLESS_ENV_VAR: no widget front end runs these kernels, so sliders show their
+# static figures only (a widget in a headless run can hang nbclient: jupyter/nbclient#312)
+HEADLESS_ENV_VAR = "BDL_TF_HEADLESS"
 PASSED, FAILED, MISSING = "passed", "failed", "missing"
 
 
@@ -122,7 +125,7 @@ def run_notebook(notebook, build_dir="build", *, quick: bool = False, timeout: i
         resources={"metadata": {"path": str(notebook.resolve().parent)}},
         on_cell_start=remember_cell,
     )
-    env = dict(os.environ)
+    env = dict(os.environ, **{HEADLESS_ENV_VAR: "1"})
     if quick:
         env[QUICK_ENV_VAR] = "1"
     executed, html = output_paths(notebook, build_dir)

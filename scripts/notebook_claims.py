@@ -41,7 +41,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from course.runner import QUICK_ENV_VAR, ThisInterpreterKernelManager  # noqa: E402
+from course.runner import HEADLESS_ENV_VAR, QUICK_ENV_VAR, ThisInterpreterKernelManager  # noqa: E402
 from course.syllabus import notebook_paths  # noqa: E402
 
 _OPS = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<="}
@@ -150,7 +150,7 @@ def run(notebook: Path, offset: int, quick: bool, timeout: int = 1800):
             cell.source = instrument(cell.source, index + 1, offset)  # 1-based, as the runner counts
     recorder = _RECORDER.replace("__CLAIMS_OUT__", repr(claims_file))
     nb.cells.insert(0, nbformat.v4.new_code_cell(recorder))
-    env = dict(os.environ)
+    env = dict(os.environ, **{HEADLESS_ENV_VAR: "1"})
     env.pop(QUICK_ENV_VAR, None)
     if quick:
         env[QUICK_ENV_VAR] = "1"

@@ -8,17 +8,24 @@ Unlike the rest of :mod:`bdl_tf.plots`, :func:`parameter_slider` displays (it is
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 
 from bdl_tf._validation import check_callable
 
-__all__ = ["parameter_panels", "parameter_slider", "widgets_available"]
+__all__ = ["HEADLESS_ENV_VAR", "parameter_panels", "parameter_slider", "widgets_available"]
+
+#: Set to 1 where no widget front end runs the kernel (``python -m course run``, pytest/nbval, the claims
+#: script): sliders then show their static figure only, since a widget can hang nbclient (jupyter/nbclient#312).
+HEADLESS_ENV_VAR = "BDL_TF_HEADLESS"
 
 
 def widgets_available() -> bool:
-    """Whether ``ipywidgets`` is installed (Colab and ``pip install -e .[dev]`` have it)."""
+    """Whether a slider can be shown: ``ipywidgets`` installed (Colab and ``.[dev]`` have it), not headless."""
+    if os.environ.get(HEADLESS_ENV_VAR, "").strip() == "1":
+        return False
     return importlib.util.find_spec("ipywidgets") is not None
 
 
@@ -88,7 +95,8 @@ def parameter_slider(draw: Callable, parameters: Mapping[str, Sequence], static:
     parameter_panels(draw, settings, panel_size=panel_size, sharey=sharey)
     plt.show()
     if not widgets_available():
-        print(f"(pip install ipywidgets for a slider over {', '.join(parameters)})")
+        if os.environ.get(HEADLESS_ENV_VAR, "").strip() != "1":
+            print(f"(pip install ipywidgets for a slider over {', '.join(parameters)})")
         return
     import ipywidgets
     from IPython.display import display
