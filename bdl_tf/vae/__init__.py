@@ -6,11 +6,14 @@
 - :mod:`~bdl_tf.vae.bounds`: per-example ELBO and importance-weighted log-likelihood estimates.
 - :mod:`~bdl_tf.vae.divergence`: KL(q || p), exact where TFP has it.
 - :mod:`~bdl_tf.vae.quadrature`: log p(x) and the exact posterior p(z|x) on a grid, for 1-2 latent dimensions.
+- :func:`digit_judge`: a fixed digit classifier that judges generated and reconstructed digits
+  (their class, and its features for the Fréchet distance).
 """
 from bdl_tf.vae.autoencoder import Autoencoder
 from bdl_tf.vae.bounds import elbo, importance_weighted_bound
 from bdl_tf.vae.cvae import CVAE
 from bdl_tf.vae.divergence import kl_divergence
+from bdl_tf.vae.judge import DigitJudge, digit_judge
 from bdl_tf.vae.networks import (
     LIKELIHOODS,
     POSTERIORS,
@@ -39,4 +42,6 @@ __all__ = [
     "kl_divergence",
     "posterior_grid",
     "GridPosterior",
+    "digit_judge",
+    "DigitJudge",
 ]
