@@ -129,10 +129,11 @@ class ConcreteDropout(keras.layers.Wrapper):
 
         weight_regularizer * ||W||^2 / (1 - p)  -  dropout_regularizer * K * H(p),
 
-    with K the input dimension and H(p) the Bernoulli entropy.  By default
-    weight_regularizer = l^2 / N and dropout_regularizer = 2 / (tau N) with tau = 1: use the
-    defaults with a likelihood (e.g. a heteroscedastic Normal head) whose NLL is averaged over the
-    N training examples.
+    with K the input dimension and H(p) the Bernoulli entropy.  The weights are those of the paper's
+    code, weight_regularizer = l^2 / N and dropout_regularizer = 2 / (tau N) with tau = 1: twice
+    KL / N (the KL is l^2 ||W||^2 / (2 (1 - p)) - K H(p) for the inverted-dropout kernel W), so
+    against a loss of the mean NLL (e.g. a heteroscedastic Normal head) the prior counts double,
+    as if the length-scale were sqrt(2) l and the entropy bonus twice the ELBO's.
 
     Args:
         layer: the layer whose input is dropped (e.g. ``Dense`` or ``Conv2D``); it must have a

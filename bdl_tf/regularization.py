@@ -15,9 +15,12 @@ def dropout_weight_decay(length_scale, dropout_rate, n_train, tau) -> float:
     """L2 coefficient lambda = l^2 (1 - p) / (2 N tau) for a layer whose input is dropped with rate p.
 
     Gal & Ghahramani (2016): MC dropout with prior length-scale l and model precision tau matches
-    a Gaussian prior on the weights when the training loss is the per-example squared error (or
-    NLL) plus lambda ||W||^2.  Use it as ``kernel_regularizer=keras.regularizers.l2(lambda)``;
-    Keras' ``l2(lambda)`` adds lambda * sum(W^2) to the loss, exactly this term.
+    a Gaussian prior on the weights when the training loss is half the mean squared error,
+    (1 / 2N) sum_n ||y_n - f(x_n)||^2, plus lambda ||W||^2.  Use it as
+    ``kernel_regularizer=keras.regularizers.l2(lambda)``; Keras' ``l2(lambda)`` adds lambda * sum(W^2)
+    to the loss, exactly this term.  Other losses rescale it: Keras' ``"mse"`` has no 1/2, so it
+    matches 2 lambda; the Gaussian NLL with precision tau is tau times half the squared error, so it
+    matches tau lambda = l^2 (1 - p) / (2N).
 
     Which kernel: the formula is derived for W = M diag(z) with unscaled masks z, and it is the
     coefficient of Gal's UCI code.  ``MCDropout`` (like Keras' Dropout) scales kept units by
