@@ -35,14 +35,27 @@ MARKER = "bdl-tf-hostile-leftover-marker"
 REPO = str(REPO_ROOT)
 
 
-def _solution():
-    """The solution, its model question left blank as in the exercise: training it in every one of the
-    battery's sandboxes would cost minutes and test nothing more (model questions: test_model_questions.py)."""
-    notebook = nbformat.read(REPO_ROOT / "solutions" / f"{EXERCISE}.ipynb", as_version=4)
-    blank = nbformat.read(REPO_ROOT / "exercises" / f"{EXERCISE}.ipynb", as_version=4)
+def _without_model_answers(notebook):
+    """``notebook`` with its model question's answer cell a bare stub that imports nothing: training it in
+    every one of the battery's sandboxes would cost minutes and test nothing more (model questions:
+    test_model_questions.py), and the exercise's own blank cell imports TensorFlow, which in a sandbox
+    on a loaded CI machine can take longer than the battery's 8 s per cell, so its row would depend on
+    the load (a timeout one run, NotImplementedError the next)."""
     for question in MODEL_QUESTIONS:
-        _cell(notebook, question.grade_id).source = _cell(blank, question.grade_id).source
+        cell = _cell(notebook, question.grade_id)
+        cell.source = (f"def {cell.metadata['bdl_tf']['function']}(*args):\n"
+                       "    raise NotImplementedError('left blank in the battery')\n")
     return notebook
+
+
+def _solution():
+    """The solution, its model question left blank (see :func:`_without_model_answers`)."""
+    return _without_model_answers(nbformat.read(REPO_ROOT / "solutions" / f"{EXERCISE}.ipynb", as_version=4))
+
+
+def _blank():
+    """The exercise as handed out, its model question's cell as in :func:`_without_model_answers`."""
+    return _without_model_answers(nbformat.read(REPO_ROOT / "exercises" / f"{EXERCISE}.ipynb", as_version=4))
 
 
 def _cell(notebook, grade_id):
@@ -360,7 +373,7 @@ def battery(tmp_path_factory):
     alone, folder = base / "alone", base / "batch"
     for target in (alone, folder):
         _write(target, "aa_honest", _solution())
-        _write(target, "blank", nbformat.read(REPO_ROOT / "exercises" / f"{EXERCISE}.ipynb", as_version=4))
+        _write(target, "blank", _blank())
         _write(target, "zz_honest", _solution())
     for student, (grade_id, source, extra_cells) in attacks.items():
         notebook = _solution()
