@@ -263,10 +263,17 @@ class HeteroscedasticCategoricalHead(CategoricalHead):
         """Number of inputs: a logit and a raw logit scale per class."""
         return 2 * event_size
 
+    def logit_scales(self, params):
+        """The noise scales sigma = min_scale + softplus(raw) of the logits, (..., 2C) inputs -> (..., C):
+        the per-class aleatoric scale the head learned (read off the layer before it)."""
+        params = tf.convert_to_tensor(params)
+        self._check_params(params, self.params_size(self.event_size))
+        return positive_scale(tf.split(params, 2, axis=-1)[1], self.min_scale)
+
     def make(self, params):
         self._check_params(params, self.params_size(self.event_size))
-        logits, raw_scale = tf.split(params, 2, axis=-1)
-        scale = positive_scale(raw_scale, self.min_scale)
+        logits = tf.split(params, 2, axis=-1)[0]
+        scale = self.logit_scales(params)
         noise = tf.random.normal(tf.concat([[self.num_samples], tf.shape(logits)], axis=0), dtype=logits.dtype)
         log_probs = tf.nn.log_softmax(logits + scale * noise, axis=-1)
         mean_log_probs = tf.reduce_logsumexp(log_probs, axis=0) - tf.math.log(tf.cast(self.num_samples, logits.dtype))

@@ -7,8 +7,9 @@
     # what CI runs: every notebook on one more seed (offset 1) in quick mode; exit 1 if a claim fails
     .venv/bin/python scripts/notebook_claims.py --first-seed 1 --seeds 1 --modes quick
 
-Each notebook runs in a fresh kernel (as ``python -m course run`` does) with two changes made to a
-copy in memory, never to the file:
+Each notebook runs in a fresh kernel (as ``python -m course run`` does, and fails as it does on an
+error or on output a student must never see: start-up chatter, network errors, machine paths) with
+two changes made to a copy in memory, never to the file:
 
 - every seed the notebook sets (``set_seed(k)``, ``seed=k``) is shifted by the run's seed offset
   (offset 0 is the notebook as shipped);
@@ -43,7 +44,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from course.runner import HEADLESS_ENV_VAR, QUICK_ENV_VAR, ThisInterpreterKernelManager  # noqa: E402
+from course.runner import HEADLESS_ENV_VAR, QUICK_ENV_VAR, ThisInterpreterKernelManager, noise  # noqa: E402
 from course.syllabus import notebook_paths  # noqa: E402
 
 _OPS = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<="}
@@ -170,6 +171,10 @@ def run(notebook: Path, offset: int, quick: bool, timeout: int = 1800):
     errors = [output for cell in nb.cells if cell.cell_type == "code"
               for output in cell.get("outputs", []) if output.get("output_type") == "error"]
     error = f"{errors[0]['ename']}: {errors[0]['evalue']}"[:200] if errors else died
+    chatter = noise(nb)  # what `course run` also fails a notebook for; cell numbers without the recorder
+    if error is None and chatter:
+        cell, line = chatter[0]
+        error = f"cell {cell - 1} shows what a student must never see: {line}"
     rows = [json.loads(line) for line in Path(claims_file).read_text().splitlines()]
     os.unlink(claims_file)
     return rows, seconds, error, _slow_cells(nb)

@@ -1,4 +1,5 @@
-"""Inference: exact posteriors (ground truth), MCMC with tfp.mcmc, mean-field variational inference."""
+"""Inference: exact posteriors (ground truth), MCMC with tfp.mcmc (and Dense networks as functions of flat
+weight vectors for it), mean-field variational inference."""
 from bdl_tf.inference.conjugate import (
     LinearRegressionPosterior,
     bayesian_linear_regression,
@@ -8,6 +9,7 @@ from bdl_tf.inference.conjugate import (
     binomial_mle,
     linear_regression_log_joint,
 )
+from bdl_tf.inference.flat_network import FlatNetwork, flat_network, function_r_hat
 from bdl_tf.inference.grid import grid_posterior
 from bdl_tf.inference.mcmc import MCMCResult, run_mcmc
 from bdl_tf.inference.variational import (
@@ -19,6 +21,7 @@ from bdl_tf.inference.variational import (
 )
 
 __all__ = [
+    "FlatNetwork",
     "LinearRegressionPosterior",
     "MCMCResult",
     "bayesian_linear_regression",
@@ -28,6 +31,8 @@ __all__ = [
     "binomial_mle",
     "dense_flipout",
     "dense_variational",
+    "flat_network",
+    "function_r_hat",
     "grid_posterior",
     "linear_regression_log_joint",
     "make_posterior_fn",
