@@ -49,15 +49,22 @@ class EnsembleDense(keras.layers.Layer):
         units: output size per member.
         members: M, the ensemble size.
         activation, kernel_initializer, bias_initializer: as for ``keras.layers.Dense``.
+        kernel_regularizer, bias_regularizer: as for ``keras.layers.Dense``, on the stacked (M, d, units)
+            kernel and (M, units) biases: an L2 penalty is then the sum of the M members' own penalties,
+            so with ``ensemble_negative_log_likelihood`` (the sum of the members' NLLs) each member is
+            trained on its NLL plus its own penalty, as if it were alone.
     """
 
-    def __init__(self, units, members, activation=None, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+    def __init__(self, units, members, activation=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         self.units = check_positive_int("units", units)
         self.members = check_positive_int("members", members)
         self.activation = keras.activations.get(activation)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
 
     def build(self, input_shape):
         input_shape = tf.TensorShape(input_shape)
@@ -74,8 +81,10 @@ class EnsembleDense(keras.layers.Layer):
         def per_member(shape, dtype=None):  # M draws with a single layer's fans, not one (M, d, units) draw
             return tf.stack([init(shape[1:], dtype=dtype) for init in _member_initializers(self.kernel_initializer, shape[0])])
 
-        self.kernel = self.add_weight("kernel", shape=(self.members, features, self.units), initializer=per_member)
-        self.bias = self.add_weight("bias", shape=(self.members, self.units), initializer=self.bias_initializer)
+        self.kernel = self.add_weight("kernel", shape=(self.members, features, self.units), initializer=per_member,
+                                      regularizer=self.kernel_regularizer)
+        self.bias = self.add_weight("bias", shape=(self.members, self.units), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer)
         super().build(input_shape)
 
     def call(self, inputs):
@@ -93,6 +102,8 @@ class EnsembleDense(keras.layers.Layer):
             "activation": keras.activations.serialize(self.activation),
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer) if self.kernel_regularizer else None,
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer) if self.bias_regularizer else None,
         }
 
 

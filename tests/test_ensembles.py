@@ -41,6 +41,20 @@ def test_members_are_initialised_with_a_single_layers_fans():
     assert variance == pytest.approx(2 / (300 + 200), rel=0.03)  # 480,000 draws: sd of the variance ~0.3%
 
 
+def test_a_regulariser_is_the_sum_of_the_members_own_penalties_and_survives_the_config():
+    set_seed(3)
+    layer = EnsembleDense(4, M, kernel_regularizer=keras.regularizers.l2(0.1), bias_regularizer=keras.regularizers.l1(0.2),
+                          bias_initializer="ones")
+    layer.build((None, 3))
+    own = [keras.regularizers.l2(0.1)(layer.kernel[m]) + keras.regularizers.l1(0.2)(layer.bias[m]) for m in range(M)]
+    np.testing.assert_allclose(float(tf.add_n(layer.losses)), float(tf.add_n(own)), rtol=1e-6)
+    assert float(tf.add_n(layer.losses)) > 0
+    copy = EnsembleDense.from_config(layer.get_config())
+    copy.build((None, 3))
+    copy.set_weights(layer.get_weights())
+    np.testing.assert_allclose(float(tf.add_n(copy.losses)), float(tf.add_n(layer.losses)), rtol=1e-6)
+
+
 def test_summed_loss_gives_each_member_the_gradient_of_its_own_nll():
     set_seed(2)
     model = ensemble_regressor()

@@ -101,11 +101,8 @@ def parameter_slider(draw: Callable, parameters: Mapping[str, Sequence], static:
     import ipywidgets
     from IPython.display import display
 
-    def show(**values):
-        fig, ax = plt.subplots(figsize=panel_size, constrained_layout=True)
-        draw(ax, **values)
-        if not ax.get_title():
-            ax.set_title(_label(values))
+    def show(**values):  # the slider's one panel, drawn and titled as a static panel is
+        parameter_panels(draw, [values], panel_size=panel_size)
         plt.show()
 
     controls = {name: ipywidgets.SelectionSlider(options=values, value=settings[0][name], description=name,
