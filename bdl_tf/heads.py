@@ -271,9 +271,8 @@ class HeteroscedasticCategoricalHead(CategoricalHead):
         return positive_scale(tf.split(params, 2, axis=-1)[1], self.min_scale)
 
     def make(self, params):
-        self._check_params(params, self.params_size(self.event_size))
+        scale = self.logit_scales(params)  # checks the number of inputs
         logits = tf.split(params, 2, axis=-1)[0]
-        scale = self.logit_scales(params)
         noise = tf.random.normal(tf.concat([[self.num_samples], tf.shape(logits)], axis=0), dtype=logits.dtype)
         log_probs = tf.nn.log_softmax(logits + scale * noise, axis=-1)
         mean_log_probs = tf.reduce_logsumexp(log_probs, axis=0) - tf.math.log(tf.cast(self.num_samples, logits.dtype))
