@@ -56,6 +56,8 @@ def test_latent_scatter_one_colour_per_label():
     assert len(ax.collections) == 3 and ax.get_xlabel() == "z[0]" and ax.get_ylabel() == "z[2]"
     np.testing.assert_allclose(ax.collections[1].get_offsets(), codes[labels == 1][:, [0, 2]])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["zero", "one", "two"]
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0  # below the axes: on no code
     assert len(plot_latent_scatter(codes).axes[0].collections) == 1
     with pytest.raises(ValueError, match="codes must have shape"):
         plot_latent_scatter(codes[:, 0])

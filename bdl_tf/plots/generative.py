@@ -109,7 +109,9 @@ def plot_latent_scatter(codes, labels=None, dims=(0, 1), ax=None, class_names=No
             chosen = labels == c
             name = class_names[int(c)] if class_names is not None else str(c)
             ax.scatter(codes[chosen, d0], codes[chosen, d1], s=4, alpha=0.6, color=colours(k % colours.N), label=name)
-        ax.legend(markerscale=3, fontsize=7, loc="best")
+        # below the axes, so it covers no codes (a legend inside sits on some cluster wherever it goes)
+        ax.legend(markerscale=3, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                  ncol=min(5, len(classes)), frameon=False, handletextpad=0.1, columnspacing=0.8)
     ax.set_xlabel(f"z[{d0}]")
     ax.set_ylabel(f"z[{d1}]")
     return fig
