@@ -43,9 +43,12 @@ def _whole_words(inputs, seed, bits_per_entry):
 
 
 def _threshold(rate, bits_per_entry):
+    """(integer threshold, keep probability q) of masks of ``bits_per_entry`` random bits: 16 bits are the
+    shipped ``keep_probability``; 8 bits round 1 - p to a multiple of 1/256 the same way."""
     levels = 2**bits_per_entry
-    keep = max(1, min(levels, round((1.0 - rate) * levels)))
-    return keep, keep / levels
+    q = layers.keep_probability(rate) if bits_per_entry == layers.MASK_BITS else \
+        max(1, min(levels, round((1.0 - rate) * levels))) / levels
+    return round(q * levels), q
 
 
 def select(inputs, rate, noise_shape=None, seed=None):
