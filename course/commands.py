@@ -36,7 +36,7 @@ def _build(args) -> int:
 def _grade(args) -> int:
     import sys
 
-    from course.grading.grader import grade
+    from course.grading.grader import INTERNAL_ERROR, grade
     from course.grading.report import summary, write_csv, write_feedback
     from course.grading.sandbox import Limits, SandboxUnavailable
 
@@ -46,7 +46,7 @@ def _grade(args) -> int:
     try:
         rows = grade(args.path, timeout=args.timeout, case_timeout=args.case_timeout, quick=args.quick,
                      execute=not args.no_execute, jobs=args.jobs, sandbox=not args.no_sandbox, limits=limits,
-                     progress=lambda line: print(line, flush=True))
+                     submission_timeout=args.submission_timeout, progress=lambda line: print(line, flush=True))
     except SandboxUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -55,6 +55,11 @@ def _grade(args) -> int:
         print(f"{len(write_feedback(rows, args.feedback))} feedback files written to {args.feedback}")
     print(summary(rows))
     print(f"{len(rows)} rows written to {args.out}")
+    failed = [row for row in rows if row.reason.startswith(INTERNAL_ERROR)]
+    if failed:
+        print(f"error: the grader itself failed on {len(failed)} submission(s) (their rows say so; the traceback "
+              "is above): the table is complete, but those rows need an instructor", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -92,7 +97,11 @@ def add_commands(commands) -> None:
     grade.add_argument("--jobs", type=_positive(int), default=None,
                        help="submissions graded at once, each in its own sandboxes (default: the CPU count)")
     grade.add_argument("--memory", type=_positive(float), default=4.0,
-                       help="address-space limit of each sandbox in GiB (default 4)")
+                       help="memory of each sandbox in GiB: the whole sandbox where control groups are available, "
+                            "each process's address space in any case (default 4)")
+    grade.add_argument("--submission-timeout", type=_positive(float), default=None, metavar="SECONDS",
+                       help="seconds one submission may take in all, its notebook run and every answer; what is "
+                            "not done by then scores 0 (default: no total, only the per-cell and per-case limits)")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run submissions WITHOUT the bubblewrap sandbox (trusted submissions only, e.g. on "
                             "macOS/Windows); without it the grader refuses to run where bwrap is missing")

@@ -22,7 +22,8 @@ import pytest
 from course.checks import EXERCISES, QUESTIONS
 from course.checks.models import ModelQuestion
 from course.grading.grader import grade
-from course.grading.sandbox import UID_BASE, Limits, SandboxUnavailable
+from course.grading.sandbox import Limits, SandboxUnavailable
+from course.grading.uids import UID_BASE, UID_COUNT
 from course.syllabus import REPO_ROOT
 
 EXERCISE = "05_aleatoric_epistemic"
@@ -80,19 +81,25 @@ def _attacks(context):
     return {
         # forging result records and progress lines, also from a daemon that outlives the call
         "forge_results": (nll, _attack_answer(nll, f"""
-import json, os, threading, time
+import json, os, stat, threading, time
 plan = json.load(open("/grading/in/plan.json"))
-tokens = [t for a in plan["answers"] if a["grade_id"] == {nll!r} for t in [a["token"], *a["cases"]]]
+answer = plan["answer"]
+tokens = [answer["token"], *answer["cases"]] if answer["grade_id"] == {nll!r} else []
 def forge():
     for token in tokens:
-        for name, text in ((token + ".json", json.dumps({{"items": 0, "passed": True, "problem": None}})),
-                           (token + ".0.npy", "not an array"), (token + ".1.json", "x" * 200000)):
+        data = (f"end {{token}} 46\\n" + json.dumps({{"items": 0, "passed": True, "problem": None}})
+                + f"\\narray {{token}} 12\\nnot an array" + f"start {{token}} 0\\nstart nonsense 0\\n" + "x" * 300).encode()
+        for fd in range(3, 64):
             try:
-                open("/grading/out/" + name, "w").write(text)
+                if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    os.write(fd, data)
             except OSError:
                 pass
-        with open("/grading/out/progress", "a") as progress:
-            progress.write(f"end {{token}}\\nstart nonsense\\nend {{token}}\\n")
+        for name in ("/grading/out/" + token + ".json", "/tmp/" + token + ".json"):
+            try:
+                open(name, "w").write("{{}}")
+            except OSError:
+                pass
         print(json.dumps({{"event": "result", "outcome": "passed", "token": token}}))
 if os.fork() == 0:
     os.setsid()
@@ -328,7 +335,7 @@ def _sandbox_processes():
                            if line.startswith("Uid:")).split()[1])
         except (OSError, StopIteration):
             continue
-        if MARKER.encode() in command or UID_BASE <= uid < UID_BASE + 64:
+        if MARKER.encode() in command or UID_BASE <= uid < UID_BASE + UID_COUNT:
             found.append((entry, uid, command[:80]))
     return found
 
@@ -439,7 +446,7 @@ def test_reasons_name_what_happened_and_the_case_that_hung(battery):
     assert "at most 1000000 are accepted" in rows[("huge_value", nll)].reason
     assert "wrong shape" in rows[("evil_objects", nll)].reason  # its __array__ ran in the sandbox
     forged = rows[("forge_results", nll)].reason  # whichever of its forgeries the grader read last
-    assert any(word in forged for word in ("malformed", "unreadable", "wrong values")), forged
+    assert any(word in forged for word in ("malformed", "unreadable", "wrong values", "before its result came back")), forged
 
 
 def test_nothing_leaks_out_of_the_sandboxes(battery):
@@ -453,8 +460,9 @@ def test_nothing_leaks_out_of_the_sandboxes(battery):
 
 
 def test_the_battery_stays_fast(battery):
-    # 17 notebooks, two sandboxes each plus restarts after the hangs and crashes, two at a time
-    assert battery["seconds"] < 240, battery["seconds"]
+    # 17 notebooks, seven sandboxes each (the notebook, then one per answer) plus restarts after the hangs
+    # and crashes, two at a time: 241 s measured on this 2-core machine while another test run shared it
+    assert battery["seconds"] < 480, battery["seconds"]
 
 
 def test_without_bubblewrap_the_grader_refuses(tmp_path, monkeypatch):

@@ -114,27 +114,86 @@ def test_feedback_files_name_hidden_cases_without_their_values(tmp_path):
     assert "0.7311" not in text and "largest difference 0.25" in text and "all cases pass" in text
 
 
-def test_the_grader_reads_forged_result_files_as_nothing(tmp_path):
+def test_the_grader_reads_forged_channel_data_as_nothing():
     import io
 
     import numpy as np
+    import pytest
 
-    from course.grading.sandbox import Run
+    from course.grading.channel import MAX_RECORD_BYTES, Flood, Reader, message, npy_bytes, parse_array, parse_record
 
-    run = Run(tmp_path)
-    (tmp_path / "deep.json").write_text("[" * 60000 + "]" * 60000)
-    (tmp_path / "list.json").write_text("[1, 2]")
-    (tmp_path / "big.json").write_text('{"items": 1, "x": "' + "y" * 100_000 + '"}')
-    (tmp_path / "link.json").symlink_to(tmp_path / "list.json")
-    assert [run.record(name) for name in ("deep", "list", "big", "link", "missing")] == [None] * 5
-    np.save(tmp_path / "ok.0.npy", np.arange(6.0).reshape(2, 3))
-    assert run.arrays("ok", 1, 100)[0].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
-    assert run.arrays("ok", 2, 100) is None and run.arrays("ok", 1, 5) is None
-    np.save(tmp_path / "ints.0.npy", np.arange(6))
-    np.save(tmp_path / "objects.0.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert [parse_record(payload) for payload in (b"[" * 60000 + b"]" * 60000, b"[1, 2]", b"\xff\xfe", b"{")] == [None] * 4
+    assert parse_record(b'{"error": null}') == {"error": None}
+    assert parse_array(npy_bytes(np.arange(6.0).reshape(2, 3)), 100).tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert parse_array(npy_bytes(np.float64(2.5)), 1).shape == ()  # a scalar stays a scalar
+    assert parse_array(npy_bytes(np.arange(6.0)), 5) is None
+    ints, objects = io.BytesIO(), io.BytesIO()
+    np.save(ints, np.arange(6))
+    np.save(objects, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     text = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }".ljust(117) + b"\n"
     header = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text  # a valid header, a forged shape
-    assert np.lib.format.read_array_header_1_0(io.BytesIO(header[8:]))[0] == (10**12,)
-    (tmp_path / "forged.0.npy").write_bytes(header + b"\0" * 64)
-    (tmp_path / "short.0.npy").write_bytes(header[:20])
-    assert [run.arrays(token, 1, 10**6) for token in ("ints", "objects", "forged", "short")] == [None] * 4
+    forged = [ints.getvalue(), objects.getvalue(), header + b"\0" * 64, header[:20], b"not an array"]
+    assert [parse_array(payload, 10**6) for payload in forged] == [None] * 5
+
+    reader = Reader(max_array_bytes=1000)
+    stream = (b"garbage without a newline " * 20 + b"\nstart 00ff 0\n" + b"end nothex 2\n{}" + b"start 01 5\n"
+              + message("end", "ab", b'{"error": null}') + message("array", "ab", b"xyz"))
+    received = [m for i in range(0, len(stream), 7) for m in reader.feed(stream[i:i + 7])]  # split anywhere
+    assert received == [("start", "00ff", b""), ("end", "ab", b'{"error": null}'), ("array", "ab", b"xyz")]
+    with pytest.raises(Flood):
+        Reader(1000).feed(f"end ab {MAX_RECORD_BYTES + 1}\n".encode())
+    with pytest.raises(Flood):
+        Reader(1000).feed(b"array ab 1001\n")
+
+
+def test_removal_neither_recurses_nor_follows_links(tmp_path):
+    import os
+
+    from course.grading.cleanup import remove_tree
+
+    outside = tmp_path / "instructor.txt"
+    outside.write_text("keep")
+    top = tmp_path / "left-behind"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(3000):  # 6000 characters of path: past PATH_MAX and Python's recursion limit
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.symlink(outside, "link", dir_fd=fd)
+    os.symlink(tmp_path, "folder-link", dir_fd=fd)
+    os.mkfifo("fifo", dir_fd=fd)
+    os.close(fd)
+    (top / "locked").mkdir()
+    (top / "locked" / "file").write_text("x")
+    (top / "locked").chmod(0)
+    remove_tree(top)
+    assert not top.exists() and outside.read_text() == "keep"
+
+
+def test_two_graders_never_share_a_sandbox_uid(tmp_path):
+    from course.grading.uids import UID_BASE, UidLease
+
+    first, second = UidLease(2, tmp_path), UidLease(3, tmp_path)
+    try:
+        assert first.uids == [UID_BASE, UID_BASE + 1] and not set(first.uids) & set(second.uids)
+        first.release()
+        assert UidLease(1, tmp_path).uids == [UID_BASE]  # given back: free again
+    finally:
+        first.release()
+        second.release()
+
+
+def test_the_table_takes_any_text_a_submission_controls(tmp_path):
+    from course.grading.report import MAX_REASON, GradeRow, read_csv, summary, write_csv, write_feedback
+
+    rows = [GradeRow("st\udcffudent\x00", "=HYPERLINK(\"http://evil\")", "q", 0, 2, "ValueError: \ud800 \x1b[31m" + "x" * 20000),
+            GradeRow("-2+3", "@SUM(A1)", "q", 1, 2, "'quoted\r\n\tline")]
+    assert len(rows[0].reason) == MAX_REASON and "\\ud800" in rows[0].reason and "\x1b" not in rows[0].reason
+    path = write_csv(rows, tmp_path / "grades.csv")
+    text = path.read_text(encoding="utf-8")
+    assert "\n=" not in text and ",=" not in text and ",@" not in text and "\n-" not in text
+    assert read_csv(path) == rows
+    print(summary(rows))
+    assert len(write_feedback(rows, tmp_path / "feedback")) == 2

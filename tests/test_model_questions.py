@@ -207,8 +207,8 @@ def test_the_sandbox_lets_in_the_gpu_devices_and_nothing_else_of_dev(tmp_path, m
     assert devices == [str(tmp_path / n) for n in ("nvidia-uvm", "nvidia0", "nvidiactl")]
     monkeypatch.setattr(sandbox, "gpu_devices", lambda: devices)
     (tmp_path / "work").mkdir()
-    box = sandbox.Sandbox(tmp_path / "work", isolated=True)
-    (tmp_path / "run" / "out").mkdir(parents=True)
-    command, _ = box._command(tmp_path / "run", 0)
+    (tmp_path / "run").mkdir()
+    with sandbox.Sandbox(tmp_path / "work", isolated=True) as box:
+        command, _ = box._command(tmp_path / "run", 0)
     binds = [command[i + 1] for i, arg in enumerate(command) if arg == "--dev-bind"]
     assert binds == devices

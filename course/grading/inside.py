@@ -1,16 +1,18 @@
-"""The driver inside a grading sandbox: ``python -m course.grading.inside IN OUT``.
+"""The driver inside a grading sandbox: ``python -m course.grading.inside IN``.
 
 It runs student code, so it knows nothing worth stealing: ``IN/plan.json`` lists the steps (cells to
-run, or answers to load and cases to call, each under a token the grader chose) and ``IN/cases.pkl``
-holds the cases' arguments (inputs only, written by the grader). For every step it appends
-``start TOKEN`` to ``OUT/progress``, runs the step, writes ``OUT/TOKEN.json`` (and, for a case, the
-returned values as ``OUT/TOKEN.<i>.npy``, float64, no pickles) and appends ``end TOKEN``. The grader
-times the steps from outside and compares the values with the expected ones in its own process, so
-whatever a submission writes here is at most a return value of its own answers.
+run, or one answer to load and its cases to call, each under a token the grader chose) and
+``IN/cases.pkl`` holds the cases' arguments (inputs only, written by the grader). For every step it
+sends ``start TOKEN`` on the result channel (:mod:`course.grading.channel`: the pipe the grader gave
+it as standard output; the sandbox's own standard output goes to the grader's log instead), runs the
+step, sends the returned values (for a case: float64 ``.npy`` data, no pickles) and ``end TOKEN``
+with the step's record. The grader times the steps from outside and compares the values with the
+expected ones in its own process, so whatever a submission sends here is at most a return value of
+its own answers.
 
 Phases: ``notebook`` runs the code cells in order in one IPython shell, as a kernel would; ``score``
-loads each answer in a fresh namespace (the setup cells, then that answer cell alone) and calls it
-on its cases.
+loads one answer (the setup cells, then that answer cell alone) and calls it on its cases: the
+grader starts a fresh sandbox for every answer, so no answer sees what another one left behind.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import numpy as np
 from course.checks import QUESTIONS
 from course.checks.diagnose import run_answer
 from course.checks.models import ModelQuestion, run_model_answer
+from course.grading.channel import message, npy_bytes, write_all
 
 
 def _one_line(text, limit: int = 300) -> str:
@@ -35,29 +38,29 @@ def _one_line(text, limit: int = 300) -> str:
 
 
 class Channel:
-    """Progress lines and result files. Only the driver's own process writes: a forked copy of it
-    (an answer that called ``os.fork``) leaves as soon as it reaches the channel."""
+    """The result channel: the pipe that standard output was when the driver started. From then on
+    file descriptor 1 is the log (standard error), so what student code prints never mixes with the
+    results. Only the driver's own process sends: a forked copy of it (an answer that called
+    ``os.fork``) leaves as soon as it reaches the channel."""
 
-    def __init__(self, out: Path):
-        self.out, self.pid = out, os.getpid()
-        self._progress = open(out / "progress", "a", encoding="ascii")
+    def __init__(self):
+        self.pid = os.getpid()
+        self.fd = os.dup(1)
+        os.set_inheritable(self.fd, False)
+        sys.stdout.flush()
+        os.dup2(2, 1)
 
-    def _line(self, kind: str, token: str) -> None:
+    def _send(self, data: bytes) -> None:
         if os.getpid() != self.pid:
             os._exit(0)
-        self._progress.write(f"{kind} {token}\n")
-        self._progress.flush()
+        write_all(self.fd, data)
 
     def start(self, token: str) -> None:
-        self._line("start", token)
+        self._send(message("start", token))
 
     def end(self, token: str, record: dict, arrays=()) -> None:
-        if os.getpid() != self.pid:
-            os._exit(0)
-        for index, array in enumerate(arrays):
-            np.save(self.out / f"{token}.{index}.npy", array, allow_pickle=False)
-        (self.out / f"{token}.json").write_text(json.dumps(record), encoding="utf-8")
-        self._line("end", token)
+        data = b"".join(message("array", token, npy_bytes(array)) for array in arrays)
+        self._send(data + message("end", token, json.dumps(record).encode("utf-8")))
 
 
 def _shell():
@@ -88,7 +91,6 @@ def run_notebook(plan: dict, channel: Channel) -> None:
 
 def _load(shell, plan: dict, answer: dict):
     """The answer's function, or a str saying why there is none."""
-    shell.reset(new_session=False)
     for source in plan["setup"]:
         _run_cell(shell, source)
     error = _run_cell(shell, answer["source"])
@@ -120,25 +122,26 @@ def _call(question, function, arguments, max_values: int):
 
 
 def score(plan: dict, channel: Channel, cases: dict) -> None:
-    shell = _shell()
-    for answer in plan["answers"]:
-        question = QUESTIONS[answer["grade_id"]]
-        channel.start(answer["token"])
-        function = _load(shell, plan, answer)
-        channel.end(answer["token"], {"problem": function if isinstance(function, str) else None})
-        if isinstance(function, str):
-            continue
-        for token in answer["cases"]:
-            channel.start(token)
-            record, arrays = _call(question, function, cases[token], plan["max_values"])
-            channel.end(token, record, arrays)
+    """Load the plan's one answer and call it on each of its cases."""
+    answer = plan["answer"]
+    question = QUESTIONS[answer["grade_id"]]
+    channel.start(answer["token"])
+    function = _load(_shell(), plan, answer)
+    channel.end(answer["token"], {"problem": function if isinstance(function, str) else None})
+    if isinstance(function, str):
+        return
+    for token in answer["cases"]:
+        channel.start(token)
+        record, arrays = _call(question, function, cases[token], plan["max_values"])
+        channel.end(token, record, arrays)
 
 
 def main(argv=None) -> int:
-    inputs, out = (Path(arg) for arg in (argv if argv is not None else sys.argv[1:]))
+    (inputs,) = (Path(arg) for arg in (argv if argv is not None else sys.argv[1:]))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file past the size limit is an OSError, not a kill
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # the grader closed the channel: stop at once
     plan = json.loads((inputs / "plan.json").read_text(encoding="utf-8"))
-    channel = Channel(out)
+    channel = Channel()
     if plan["phase"] == "notebook":
         run_notebook(plan, channel)
     else:

@@ -7,10 +7,28 @@ import re
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
+MAX_REASON = 500
+"""Characters of a reason kept in the table (a submission controls much of what a reason says)."""
+MAX_NAME = 200
+"""Characters of a student, notebook or question name kept."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def clean_text(text, limit: int) -> str:
+    """``text`` as safe, printable table text: lone surrogates (undecodable file names, a forged
+    exception message) and control characters written as escapes, whitespace runs as one space, at
+    most ``limit`` characters."""
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    text = _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 @dataclass(frozen=True)
 class GradeRow:
-    """One line of the grade table."""
+    """One line of the grade table. Its text is cleaned on the way in (:func:`clean_text`), so that
+    whatever a submission put into a name or a reason can be written, printed and read back."""
 
     student: str
     notebook: str
@@ -19,8 +37,23 @@ class GradeRow:
     max_points: int
     reason: str
 
+    def __post_init__(self):
+        for name in ("student", "notebook", "question"):
+            object.__setattr__(self, name, clean_text(getattr(self, name), MAX_NAME))
+        object.__setattr__(self, "reason", clean_text(self.reason, MAX_REASON))
+
 
 COLUMNS = tuple(field.name for field in fields(GradeRow))
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading quote
+    (OWASP's CSV-injection advice); so does one starting with a quote, so that reading undoes it."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def _uncell(value: str) -> str:
+    return value[1:] if value.startswith("'") else value
 
 
 def write_csv(rows, path) -> Path:
@@ -30,7 +63,7 @@ def write_csv(rows, path) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        writer.writerows(astuple(row) for row in rows)
+        writer.writerows([_cell(value) for value in astuple(row)] for row in rows)
     return path
 
 
@@ -38,7 +71,8 @@ def read_csv(path) -> list[GradeRow]:
     """Read a table written by :func:`write_csv`."""
     with open(path, newline="", encoding="utf-8") as handle:
         return [
-            GradeRow(r["student"], r["notebook"], r["question"], int(r["points"]), int(r["max_points"]), r["reason"])
+            GradeRow(_uncell(r["student"]), _uncell(r["notebook"]), _uncell(r["question"]), int(r["points"]),
+                     int(r["max_points"]), _uncell(r["reason"]))
             for r in csv.DictReader(handle)
         ]
 

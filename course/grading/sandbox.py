@@ -3,20 +3,29 @@
 Every run is a fresh ``bwrap`` process tree: its own mount, PID, network, IPC and UTS namespaces, a
 read-only view of the system (``/usr``, the Python installation and its virtual environment), a
 read-only copy of the public package (``bdl_tf`` and ``course`` without ``course/grading/hidden``),
-the run's inputs read-only at ``/grading/in``, one writable folder ``/grading/out`` for the results,
-and a private, size-limited ``/tmp`` as home and scratch. Nothing else of the machine is visible: not
-the instructors' repository, not the grader's home, not other submissions.
+the run's inputs read-only at ``/grading/in``, and a private, size-limited ``/tmp`` as home and
+scratch: the only place it can write. Nothing else of the machine is visible: not the instructors'
+repository, not the grader's home, not other submissions, and no folder of the host is writable.
 
-Limits come from the grader, before any student code runs: address space, file size, open files and
-core dumps as resource limits of the ``bwrap`` process (inherited by everything inside), the number
-of processes with ``prlimit`` as the first command inside, and time by the grader itself, which reads
-the driver's progress lines (``start TOKEN`` / ``end TOKEN``) and kills the whole sandbox when a step
-runs past its limit. Killing ``bwrap`` ends the sandbox's PID namespace, so no process outlives it.
-When the grader runs as root, the sandbox runs as an unprivileged uid of its own (``setpriv``), with
-no capabilities and ``no_new_privs``, so the process limit applies and setuid programs give nothing.
+Results come back on a pipe (:mod:`course.grading.channel`), never through the host's disk, and the
+sandbox's own output (prints, errors) on a second pipe of which the grader keeps the last lines.
+
+Limits come from the grader and the kernel, before any student code runs: a control group per run
+bounds the whole sandbox's memory and processes and gives it an equal CPU share
+(:mod:`course.grading.cgroups`, where the machine allows it); address space, file size, open files
+and core dumps are resource limits of the ``bwrap`` process (inherited by everything inside); the
+process count also by ``prlimit`` as the first command inside; and time by the grader's own clock.
+The grader knows the order of the steps of the plan it wrote: a step's clock starts when the
+driver reports that step's start, a report for any other token is ignored, and the time between
+steps is short, so nothing the sandbox writes can extend a limit or reset a clock that is running
+(see :meth:`Sandbox.run`). Killing ``bwrap`` ends the sandbox's PID namespace, so no process outlives
+it, and the run's control group is emptied and removed after it.
+When the grader runs as root, the sandbox runs as an unprivileged uid of its own, leased for this
+grading run and unique across graders on the machine (:mod:`course.grading.uids`), with no
+capabilities and ``no_new_privs``, so the process limit applies and setuid programs give nothing.
 
 :mod:`course.grading.inside` is the driver that runs in the sandbox; this module never imports or
-runs student code, and reads what a sandbox wrote only as size-capped JSON and ``.npy`` files
+runs student code, and reads what a sandbox sent only as size-capped JSON and ``.npy`` data
 without pickles.
 """
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import selectors
 import shutil
 import subprocess
 import sys
@@ -34,6 +44,10 @@ from pathlib import Path
 
 import numpy as np
 
+from course.grading import cgroups
+from course.grading.channel import Flood, Reader, parse_array, parse_record
+from course.grading.cleanup import remove_tree
+from course.grading.uids import UidLease
 from course.syllabus import REPO_ROOT
 
 INSTALL_HINT = (
@@ -41,17 +55,20 @@ INSTALL_HINT = (
     "Install it (Debian/Ubuntu: 'sudo apt-get install bubblewrap'; Fedora: 'sudo dnf install bubblewrap'), "
     "or pass --no-sandbox to grade trusted submissions without isolation."
 )
-INSIDE_IN, INSIDE_OUT, INSIDE_PACKAGE = "/grading/in", "/grading/out", "/grading/package"
-UID_BASE = 61000
-"""Root grades with sandboxes running as uid UID_BASE + slot (one uid per parallel slot)."""
-MAX_RECORD_BYTES = 64 * 1024
-"""Largest JSON record of one step the grader reads."""
-MAX_PROGRESS_BYTES = 4 * 1024 * 1024
-"""A progress file larger than this is a submission flooding it: the sandbox is killed."""
-POLL_SECONDS = 0.02
+INSIDE_IN, INSIDE_PACKAGE = "/grading/in", "/grading/package"
+MAX_PARTS = 16
+"""A step returns at most this many arrays (a model question's probe returns a few)."""
+LOG_BYTES = 4000
+"""How much of a sandbox's own output (the end of it) the grader keeps, for its error messages."""
+POLL_SECONDS = 0.5
+OUT_OF_TIME = "the submission's total time limit was reached"
 _LAUNCHER = (
     "import json, os, resource, sys\n"
-    "for kind, value in json.loads(sys.argv[1]):\n"
+    "limits, groups = json.loads(sys.argv[1])\n"
+    "for path in groups:\n"
+    "    with open(path, 'w') as handle:\n"
+    "        handle.write(str(os.getpid()))\n"
+    "for kind, value in limits:\n"
     "    resource.setrlimit(kind, (value, value))\n"
     "os.execvp(sys.argv[2], sys.argv[2:])\n"
 )
@@ -67,7 +84,11 @@ class GraderError(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    """What one sandbox may use. ``idle`` is the time allowed between steps and before the first."""
+    """What one sandbox run may use.
+
+    ``memory_bytes`` bounds the whole sandbox where control groups are available (and each process's
+    address space in any case); ``idle`` is the time allowed before the first step (start-up),
+    ``between`` the time between two steps (nothing runs there but the driver)."""
 
     memory_bytes: int = 4 * 1024**3
     processes: int = 64
@@ -76,63 +97,46 @@ class Limits:
     open_files: int = 256
     max_values: int = 1_000_000
     idle: float = 60.0
+    between: float = 10.0
+    cgroups: bool = True
 
 
 @dataclass
 class Run:
-    """What the grader saw of one sandbox run: the steps started and ended (in order), the step that
-    was running when it ended (``culprit``), whether the grader killed it for time, and its exit code."""
+    """What the grader saw of one sandbox run: the steps started and ended (in plan order), each
+    ended step's record and arrays as they arrived (the first report of a step counts, once), the
+    step that was running when it ended (``culprit``), why the grader killed it, and its exit code."""
 
-    out: Path
     started: list[str] = field(default_factory=list)
     ended: set[str] = field(default_factory=set)
+    records: dict[str, dict | None] = field(default_factory=dict)
+    parts: dict[str, list] = field(default_factory=dict)
     culprit: str | None = None
     killed: bool = False
+    why: str = ""
+    out_of_memory: bool = False
     returncode: int | None = None
     log: str = ""
 
     def record(self, token: str) -> dict | None:
-        """The step's JSON record if it is a small JSON object, else None."""
-        path = self.out / f"{token}.json"
-        try:
-            if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
-                return None
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+        """The step's JSON record if it was a small JSON object, else None."""
+        return self.records.get(token)
+
+    def arrays(self, token: str, count: int) -> list[np.ndarray] | None:
+        """The step's ``count`` float64 arrays, or None if it sent another number or a malformed one."""
+        parts = self.parts.get(token, [])
+        if len(parts) != count or any(part is None for part in parts):
             return None
-        return data if isinstance(data, dict) else None
+        return list(parts)
 
-    def arrays(self, token: str, count: int, max_values: int) -> list[np.ndarray] | None:
-        """The step's ``count`` float64 arrays (``TOKEN.0.npy`` ...), read without pickles, or None."""
-        arrays = []
-        for index in range(count):
-            array = _read_npy(self.out / f"{token}.{index}.npy", max_values)
-            if array is None:
-                return None
-            arrays.append(array)
-        return arrays
-
-
-def _read_npy(path: Path, max_values: int) -> np.ndarray | None:
-    """A float64 ``.npy`` file of at most ``max_values`` values, else None. The header is checked
-    before anything is allocated (a forged shape cannot make the grader reserve terabytes), and
-    nothing is unpickled."""
-    try:
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > 8 * max_values + 65536:
-            return None
-        with open(path, "rb") as handle:
-            version = np.lib.format.read_magic(handle)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = read_header(handle)
-            size = 1
-            for length in shape:
-                size *= length
-            if dtype != np.dtype("<f8") or size > max_values or path.stat().st_size - handle.tell() != 8 * size:
-                return None
-            values = np.fromfile(handle, dtype=dtype, count=size)
-    except (OSError, ValueError, TypeError, SyntaxError, RecursionError, MemoryError):  # a forged header
-        return None
-    return values.reshape(shape, order="F" if fortran else "C")
+    def ended_by(self) -> str:
+        """Why the sandbox ended, as a phrase for grade reasons (after "the ... ")."""
+        if self.killed:
+            return self.why or "was stopped"
+        memory = " (out of memory: the sandbox's limit was reached)" if self.out_of_memory else ""
+        if self.returncode == 0:  # the driver finished, but not what the grader saw start (a forged report)
+            return "ended its sandbox before its result came back (exit code 0)"
+        return f"crashed its sandbox (exit code {self.returncode}){memory}"
 
 
 def _probe(command: list[str]) -> str | None:
@@ -194,15 +198,20 @@ def _open_up(folder: Path) -> None:
 
 
 class Sandbox:
-    """Starts sandboxes for one grading run. ``isolated=False`` is ``--no-sandbox``: the same driver
-    and limits, without isolation (trusted submissions only)."""
+    """Starts sandboxes for one grading run, ``slots`` at a time. ``isolated=False`` is
+    ``--no-sandbox``: the same driver and limits, without isolation (trusted submissions only).
+    Use it as a context manager (or call :meth:`close`): it holds uids, control groups and a folder."""
 
     def __init__(self, workdir: Path, *, limits: Limits | None = None, quick: bool = True, isolated: bool = True,
-                 root: Path = REPO_ROOT):
+                 root: Path = REPO_ROOT, slots: int = 1):
         self.limits, self.quick, self.isolated = limits or Limits(), quick, isolated
         self.workdir = Path(workdir)
         self.workdir.chmod(0o755)
         self.as_root = os.geteuid() == 0
+        self.uids: list[int] = []
+        self._lease: UidLease | None = None
+        self.cgroups: cgroups.Cgroups | None = None
+        self.cgroup_note = "control groups not used" if not (isolated and self.limits.cgroups) else ""
         if isolated:
             self.bwrap = shutil.which("bwrap")
             if self.bwrap is None:
@@ -213,8 +222,28 @@ class Sandbox:
             problem = _probe([self.bwrap, *self._namespaces(), *_system_mounts(), "true"])
             if problem:
                 raise SandboxUnavailable(INSTALL_HINT.format(detail=f" (bwrap fails: {problem})"))
+            if self.as_root:
+                self._lease = UidLease(slots)
+                self.uids = self._lease.uids
+            if self.limits.cgroups:
+                self.cgroups, self.cgroup_note = cgroups.detect()
         self.package = stage_package(self.workdir / "package", root)
         self._runs = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        """Give back the uids and remove the control groups."""
+        if self.cgroups is not None:
+            self.cgroups.close()
+            self.cgroups = None
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
 
     def _devices(self) -> list[str]:
         """``--dev-bind`` arguments for the GPU device nodes (``/dev/nvidia*``) of this machine, and
@@ -235,6 +264,7 @@ class Sandbox:
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "USER": "student", "LANG": "C.UTF-8",
             "PYTHONPATH": package, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
             "TMPDIR": home, "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.matplotlib", "IPYTHONDIR": f"{home}/.ipython",
+            "KERAS_HOME": f"{home}/.keras",
             "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
         if self.quick:
@@ -247,7 +277,7 @@ class Sandbox:
             scratch = run_dir / "tmp"
             scratch.mkdir()
             env = self._environment(str(self.package), str(scratch))
-            return [*driver, str(run_dir / "in"), str(run_dir / "out")], env
+            return [*driver, str(run_dir / "in")], env
         env = self._environment(INSIDE_PACKAGE, "/tmp")
         # the private /tmp first: a Python or virtual environment that lives under /tmp is bound over it
         command = [self.bwrap, *self._namespaces(),
@@ -255,30 +285,37 @@ class Sandbox:
                    *_system_mounts(), "--perms", "0755", "--dir", "/grading",
                    "--ro-bind", str(self.package), INSIDE_PACKAGE,
                    "--ro-bind", str(run_dir / "in"), INSIDE_IN,
-                   "--bind", str(run_dir / "out"), INSIDE_OUT,
                    *self._devices(), "--chdir", "/tmp", "--clearenv"]
         for name, value in env.items():
             command += ["--setenv", name, value]
         command += ["--", "prlimit", f"--nproc={self.limits.processes}", "--"]
         if self.as_root:
-            uid = str(UID_BASE + slot)
+            uid = str(self.uids[slot])
             command += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
                         "--inh-caps=-all", "--bounding-set=-all", "--"]
-        return [*command, *driver, INSIDE_IN, INSIDE_OUT], None
+        return [*command, *driver, INSIDE_IN], None
 
-    def _limited(self, command: list[str]) -> list[str]:
-        """``command`` started by a small launcher that sets the resource limits, then execs it: bwrap
-        and everything inside inherit them (no ``preexec_fn``, which is unsafe with threads)."""
+    def _launcher(self, command: list[str], groups: list[str]) -> list[str]:
+        """``command`` started by a small launcher that joins the run's control groups and sets the
+        resource limits, then execs it: bwrap and everything inside inherit both (no ``preexec_fn``,
+        which is unsafe with threads)."""
         limits = self.limits
         values = [[resource.RLIMIT_AS, limits.memory_bytes], [resource.RLIMIT_FSIZE, limits.file_bytes],
                   [resource.RLIMIT_NOFILE, limits.open_files], [resource.RLIMIT_CORE, 0]]
-        return [sys.executable, "-S", "-E", "-c", _LAUNCHER, json.dumps(values), *command]
+        return [sys.executable, "-S", "-E", "-c", _LAUNCHER, json.dumps([values, groups]), *command]
 
-    def run(self, inputs: dict[str, bytes], steps: dict[str, float], *, slot: int = 0) -> Run:
+    def run(self, inputs: dict[str, bytes], steps: dict[str, float], *, slot: int = 0,
+            deadline: float | None = None) -> Run:
         """Run the driver on ``inputs`` (file name -> content, read-only inside) in a fresh sandbox.
 
-        ``steps`` maps each step token the driver may report to its time limit in seconds; progress
-        lines for other tokens, repeated lines and lines out of order are ignored."""
+        ``steps`` maps each step token of the plan, in the plan's order, to its time limit in seconds.
+        The grader's clock decides: a step may run for its limit from the moment the driver reports
+        its start; only the start of the next step of the plan and the end of the running one count
+        (reports for other tokens, repeated or out of order, are ignored); before the first step the
+        driver has ``Limits.idle`` seconds, between steps ``Limits.between``. A step that reports its
+        end early and goes on running does so on the next step's clock, never past the run's total,
+        and the whole run stops at ``deadline`` (a ``time.monotonic()`` value: the submission's own
+        time limit), whatever it reports."""
         self._runs += 1
         run_dir = Path(tempfile.mkdtemp(prefix=f"run-{self._runs}-", dir=self.workdir))
         run_dir.chmod(0o755)
@@ -286,62 +323,89 @@ class Sandbox:
         for name, content in inputs.items():
             (run_dir / "in" / name).write_bytes(content)
         _open_up(run_dir / "in")
-        out = run_dir / "out"
-        out.mkdir(mode=0o700)
-        progress = out / "progress"
-        progress.touch()
-        if self.isolated and self.as_root:
-            for path in (out, progress):
-                os.chown(path, UID_BASE + slot, UID_BASE + slot)
         command, env = self._command(run_dir, slot)
-        result = Run(out)
-        with open(run_dir / "sandbox.log", "wb") as log:
-            process = subprocess.Popen(self._limited(command), stdin=subprocess.DEVNULL, stdout=log,
-                                       stderr=subprocess.STDOUT, env=env, cwd=run_dir, start_new_session=True)
-            self._watch(process, progress, steps, result)
-        result.returncode = process.returncode
-        result.log = (run_dir / "sandbox.log").read_bytes()[-4000:].decode("utf-8", "replace")
+        group = None
+        if self.cgroups is not None:
+            group = self.cgroups.create(memory_bytes=self.limits.memory_bytes, processes=self.limits.processes)
+        result = Run()
+        try:
+            process = subprocess.Popen(self._launcher(command, group.procs_files if group else []),
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       env=env, cwd=run_dir, start_new_session=True)
+            with process:
+                self._watch(process, steps, result, deadline)
+            result.returncode = process.returncode
+        finally:
+            if group is not None:
+                result.out_of_memory = group.out_of_memory()
+                group.remove()
+            remove_tree(run_dir)
         return result
 
-    def _watch(self, process, progress: Path, steps: dict[str, float], result: Run) -> None:
-        position, pending, since = 0, b"", time.monotonic()
-        current = None
-        with open(progress, "rb") as handle:
+    def _watch(self, process, steps: dict[str, float], result: Run, deadline: float | None) -> None:
+        order = list(steps)
+        max_values = self.limits.max_values
+        reader = Reader(max_array_bytes=8 * max_values + 4096)
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ, "channel")
+        selector.register(process.stderr, selectors.EVENT_READ, "log")
+        log = bytearray()
+        position, running, since = 0, False, time.monotonic()
+        values = 0  # values received for the running step
+        try:
             while True:
-                finished = process.poll() is not None
-                if os.fstat(handle.fileno()).st_size > MAX_PROGRESS_BYTES:  # the file itself, whatever the name
-                    self._kill(process, result)
+                now = time.monotonic()
+                limit = steps[order[position]] if running else self.limits.idle if position == 0 else self.limits.between
+                remaining = since + limit - now
+                if deadline is not None and deadline - now < remaining:
+                    if deadline <= now:
+                        self._kill(process, result, f"was stopped: {OUT_OF_TIME}")
+                        break
+                    remaining = deadline - now
+                if remaining <= 0:
+                    what = f"did not finish within {limit:g} s" if running else f"did not go on to its next step within {limit:g} s"
+                    self._kill(process, result, what)
                     break
-                handle.seek(position)
-                chunk = handle.read()
-                position += len(chunk)
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    parts = line.decode("ascii", "replace").split()
-                    if len(parts) != 2 or parts[1] not in steps:
-                        continue
-                    kind, token = parts
-                    if kind == "start" and token not in result.started:
-                        result.started.append(token)
-                        current, since = token, time.monotonic()
-                    elif kind == "end" and token == current:
-                        result.ended.add(token)
-                        current, since = None, time.monotonic()
-                if finished:
+                exited = process.poll() is not None
+                events = selector.select(timeout=0 if exited else min(remaining, POLL_SECONDS)) if selector.get_map() else []
+                if not events and not selector.get_map() and not exited:
+                    time.sleep(min(remaining, POLL_SECONDS))  # both pipes closed: only the clock is left
+                for key, _ in events:
+                    data = os.read(key.fileobj.fileno(), 1 << 16)
+                    if not data:
+                        selector.unregister(key.fileobj)
+                    elif key.data == "log":
+                        log += data
+                        del log[:-LOG_BYTES]
+                    else:
+                        for kind, token, payload in reader.feed(data):
+                            current = order[position] if position < len(order) else None
+                            if kind == "start" and not running and token == current:
+                                result.started.append(token)
+                                running, since, values = True, time.monotonic(), 0
+                            elif kind == "array" and running and token == current:
+                                parts = result.parts.setdefault(token, [])
+                                array = parse_array(payload, max_values - values) if len(parts) < MAX_PARTS else None
+                                values += 0 if array is None else array.size
+                                parts.append(array)
+                            elif kind == "end" and running and token == current:
+                                result.records[token] = parse_record(payload)
+                                result.ended.add(token)
+                                running, since, position = False, time.monotonic(), position + 1
+                if exited and not events:
                     break
-                limit = steps[current] if current else self.limits.idle
-                if time.monotonic() - since > limit:
-                    self._kill(process, result)
-                    break
-                time.sleep(POLL_SECONDS)
+        except Flood as flood:
+            self._kill(process, result, f"was stopped: it flooded the grader ({flood})")
+        finally:
+            selector.close()
         process.wait()
+        result.log = log.decode("utf-8", "replace")
         unfinished = [token for token in result.started if token not in result.ended]
-        result.culprit = current or (unfinished[-1] if unfinished else None)
+        result.culprit = unfinished[-1] if unfinished else None
         if result.culprit is None and result.killed and result.started:
             result.culprit = result.started[-1]  # idle after a step that claimed to end: it is still that step
 
     @staticmethod
-    def _kill(process, result: Run) -> None:
-        result.killed = True
+    def _kill(process, result: Run, why: str) -> None:
+        result.killed, result.why = True, why
         process.kill()  # bwrap's death ends the sandbox's PID namespace (--die-with-parent)

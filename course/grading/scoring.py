@@ -1,17 +1,19 @@
 """Score a submission's answers: call them on the public and hidden cases in a sandbox, compare here.
 
 The grader sends the sandbox only the cases' inputs; the expected values (public and hidden) stay in
-this process, which reads back each call's output as float64 ``.npy`` files (no pickles) and
-compares it with :func:`course.checks.diagnose.compare`. Each answer is loaded in a fresh namespace
-(the setup cells, then its own cell). A call that runs past ``case_timeout`` or ends the sandbox
-(``os._exit``, a segfault, killing the driver) costs its question, with that case named; the
-questions after it are scored in a fresh sandbox.
+this process, which reads back each call's output as float64 ``.npy`` data (no pickles) and
+compares it with :func:`course.checks.diagnose.compare`. Each answer is scored in a sandbox of its
+own (the setup cells, then its own cell, in a fresh process with a fresh ``/tmp``): builtins,
+module globals or files another answer changed are not there. A call that runs past
+``case_timeout`` or ends the sandbox (``os._exit``, a segfault, killing the driver, the sandbox's
+memory) costs its question, with that case named.
 """
 from __future__ import annotations
 
 import json
 import pickle
 import secrets
+import time
 from dataclasses import dataclass
 
 from course.checks import EXERCISES, QUESTIONS
@@ -19,10 +21,7 @@ from course.checks.diagnose import compare
 from course.checks.expected import public
 from course.checks.models import ModelQuestion
 from course.grading.answer_key import answers, hidden_expected
-from course.grading.sandbox import GraderError, Run, Sandbox
-
-MAX_PARTS = 16
-"""A call returns at most this many arrays (a model question's probe returns a few)."""
+from course.grading.sandbox import MAX_PARTS, OUT_OF_TIME, GraderError, Run, Sandbox
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ def cases_of(exercise: str, grade_id: str, quick: bool = True) -> list:
     ]
 
 
-def _case_reason(run: Run, token: str, question, expected, label: str, max_values: int) -> str | None:
+def _case_reason(run: Run, token: str, question, expected, label: str) -> str | None:
     record = run.record(token)
     if record is None:
         return f"{label}: the answer's result is missing or unreadable"
@@ -68,13 +67,16 @@ def _case_reason(run: Run, token: str, question, expected, label: str, max_value
     count = record.get("items") if model else len(question.outputs) or 1
     if problem is not None or record.get("items") != count or not isinstance(count, int) or not 0 < count <= MAX_PARTS:
         return f"{label}: the answer's result is malformed"
-    parts = run.arrays(token, count, max_values)
+    parts = run.arrays(token, count)
     if parts is None:
         return f"{label}: the answer's result is malformed"
-    if model:
-        _, failures = question.judge(tuple(parts), expected)
-        return f"{label}: " + "; ".join(failures) if failures else None
-    diagnosis = compare(question, tuple(parts), expected)
+    try:
+        if model:
+            _, failures = question.judge(tuple(parts), expected)
+            return f"{label}: " + "; ".join(failures) if failures else None
+        diagnosis = compare(question, tuple(parts), expected)
+    except (ValueError, TypeError, IndexError, ArithmeticError) as error:  # shapes the judge did not expect
+        return f"{label}: the answer's result is malformed ({type(error).__name__}: {error})"
     return None if diagnosis is None else f"{label}: {diagnosis}"
 
 
@@ -83,66 +85,53 @@ def _time_limit(question, case_timeout: float, quick: bool) -> float:
     return question.time_limit(quick) if isinstance(question, ModelQuestion) else case_timeout
 
 
-def _failure(run: Run, what: str, limit: float) -> str:
-    if run.killed:
-        return f"did not finish within {limit:g} s" + (" (an endless loop?)" if what == "case" else "")
-    return f"crashed its sandbox (exit code {run.returncode})"
+def score_answer(job: Job, answer: Answer, sandbox: Sandbox, *, case_timeout: float, load_timeout: float,
+                 slot: int = 0, deadline: float | None = None) -> str | None:
+    """None if ``answer`` passes every case, else the reason. It runs in a sandbox of its own: loaded
+    after the setup cells in a fresh process, so nothing another answer did can help or harm it."""
+    if deadline is not None and time.monotonic() >= deadline:
+        return f"not scored: {OUT_OF_TIME}"
+    question = QUESTIONS[answer.grade_id]
+    cases = cases_of(job.exercise, answer.grade_id, sandbox.quick)
+    load, case_tokens = secrets.token_hex(8), [secrets.token_hex(8) for _ in cases]
+    plan = {"phase": "score", "setup": list(job.setup), "max_values": sandbox.limits.max_values, "answer": {
+        "grade_id": answer.grade_id, "function": answer.function, "source": answer.source,
+        "token": load, "cases": case_tokens}}
+    arguments = {token: case.arguments() for token, (case, _, _) in zip(case_tokens, cases)}
+    limit = _time_limit(question, case_timeout, sandbox.quick)
+    steps = {load: load_timeout, **{token: limit for token in case_tokens}}
+    run = sandbox.run({"plan.json": json.dumps(plan).encode(), "cases.pkl": pickle.dumps(arguments)}, steps,
+                      slot=slot, deadline=deadline)
+    if not run.started:
+        if run.killed and OUT_OF_TIME in run.why:
+            return f"not scored: {OUT_OF_TIME}"
+        raise GraderError(f"the sandbox did not start the grading driver; its output ends with:\n{run.log}")
+    if load == run.culprit:
+        return f"the answer cell {run.ended_by()}"
+    record = run.record(load)
+    problem = None if record is None else record.get("problem")
+    if record is None or (problem is not None and not isinstance(problem, str)):
+        return "the answer cell's result is missing or unreadable"
+    if problem:
+        return problem
+    for token, (_, expected, label) in zip(case_tokens, cases):
+        if token == run.culprit:
+            if not run.killed:
+                return f"{label}: the function {run.ended_by()}"
+            loop = " (an endless loop?)" if "within" in run.why and not isinstance(question, ModelQuestion) else ""
+            return f"{label}: {run.why}{loop}"
+        if token not in run.ended:
+            return f"{label}: the function was not run to the end (its sandbox ended)"
+        reason = _case_reason(run, token, question, expected, label)
+        if reason:
+            return reason
+    return None
 
 
-def score(job: Job, sandbox: Sandbox, *, case_timeout: float, load_timeout: float, slot: int = 0) -> dict:
-    """``{grade_id: None if every case passes, else the reason}`` for every answer of ``job``."""
-    todo = list(job.answers)
-    cases = {a.grade_id: cases_of(job.exercise, a.grade_id, sandbox.quick) for a in todo}
-    max_values = sandbox.limits.max_values
-    verdicts: dict[str, str | None] = {}
-    first = True
-    while todo:
-        tokens = {a.grade_id: (secrets.token_hex(8), [secrets.token_hex(8) for _ in cases[a.grade_id]]) for a in todo}
-        plan = {"phase": "score", "setup": list(job.setup), "max_values": max_values, "answers": [
-            {"grade_id": a.grade_id, "function": a.function, "source": a.source,
-             "token": tokens[a.grade_id][0], "cases": tokens[a.grade_id][1]} for a in todo]}
-        arguments = {token: case.arguments() for a in todo
-                     for token, (case, _, _) in zip(tokens[a.grade_id][1], cases[a.grade_id])}
-        limits = {load: load_timeout for load, _ in tokens.values()}
-        limits.update({token: _time_limit(QUESTIONS[grade_id], case_timeout, sandbox.quick)
-                       for grade_id, (_, case_tokens) in tokens.items() for token in case_tokens})
-        run = sandbox.run({"plan.json": json.dumps(plan).encode(), "cases.pkl": pickle.dumps(arguments)}, limits, slot=slot)
-        if first and not run.started:
-            raise GraderError(f"the sandbox did not start the grading driver; its output ends with:\n{run.log}")
-        first = False
-        remaining = []
-        for answer in todo:
-            load, case_tokens = tokens[answer.grade_id]
-            question = QUESTIONS[answer.grade_id]
-            if load == run.culprit:
-                verdicts[answer.grade_id] = f"the answer cell {_failure(run, 'load', load_timeout)}"
-                continue
-            if load not in run.ended:
-                remaining.append(answer)
-                continue
-            record = run.record(load)
-            problem = None if record is None else record.get("problem")
-            if record is None or (problem is not None and not isinstance(problem, str)):
-                verdicts[answer.grade_id] = "the answer cell's result is missing or unreadable"
-                continue
-            if problem:
-                verdicts[answer.grade_id] = problem
-                continue
-            verdicts[answer.grade_id] = None
-            for token, (_, expected, label) in zip(case_tokens, cases[answer.grade_id]):
-                if token == run.culprit:
-                    limit = _time_limit(question, case_timeout, sandbox.quick)
-                    reason = f"{label}: {'' if run.killed else 'the function '}{_failure(run, 'case', limit)}"
-                elif token in run.ended:
-                    reason = _case_reason(run, token, question, expected, label, max_values)
-                else:
-                    reason = f"{label}: the function was not run to the end (its sandbox ended)"
-                if reason:
-                    verdicts[answer.grade_id] = reason[:300]
-                    break
-        if len(remaining) == len(todo):  # the sandbox ended between answers without running one
-            verdicts.update({a.grade_id: f"not scored: its sandbox ended first (exit code {run.returncode})"
-                             for a in remaining})
-            remaining = []
-        todo = remaining
-    return verdicts
+def score(job: Job, sandbox: Sandbox, *, case_timeout: float, load_timeout: float, slot: int = 0,
+          deadline: float | None = None) -> dict:
+    """``{grade_id: None if every case passes, else the reason}`` for every answer of ``job``, each
+    answer in a sandbox of its own."""
+    return {answer.grade_id: score_answer(job, answer, sandbox, case_timeout=case_timeout,
+                                          load_timeout=load_timeout, slot=slot, deadline=deadline)
+            for answer in job.answers}

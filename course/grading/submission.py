@@ -11,6 +11,9 @@ unchanged. Points always come from the template, never from the submission's met
 from __future__ import annotations
 
 import ast
+import os
+import stat
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +24,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 from course.grading.tampering import scan
 
 _TRANSFORMER = TransformerManager()
+MAX_NOTEBOOK_BYTES = 32 * 1024**2
+"""A larger file is not read (an exercise with its outputs is well under 1 MiB)."""
 
 
 @dataclass(frozen=True)
@@ -69,29 +74,47 @@ def find_submissions(path: Path, names) -> list[tuple[str, Path]]:
 
 
 def read(path: Path):
-    """``(notebook, None)``, or ``(None, what went wrong)`` for a file that is no readable notebook."""
+    """``(notebook, None)``, or ``(None, what went wrong)`` for a file that is no valid notebook: not
+    a regular file, larger than :data:`MAX_NOTEBOOK_BYTES`, not JSON, or not valid against
+    nbformat's schema (cells whose source is not text, and the like)."""
     try:
-        return nbformat.read(path, as_version=4), None
-    except Exception as error:  # noqa: BLE001 - not JSON, not a notebook, unreadable: all the same to the grade
-        return None, f"{type(error).__name__}: {error}"
+        size = os.lstat(path)
+        if not stat.S_ISREG(size.st_mode):
+            return None, "not a regular file"
+        if size.st_size > MAX_NOTEBOOK_BYTES:
+            return None, f"{size.st_size} bytes; at most {MAX_NOTEBOOK_BYTES // 1024**2} MiB are read"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbformat's warnings about the file are validated below
+            notebook = nbformat.read(path, as_version=4)
+            nbformat.validate(notebook)
+    except nbformat.ValidationError as error:
+        return None, f"not a valid notebook: {str(error.message)[:200]}"
+    except Exception as error:  # noqa: BLE001 - not JSON, not a notebook, too deep, unreadable: all the same to the grade
+        return None, f"{type(error).__name__}: {str(error)[:200]}"
+    return notebook, None
 
 
-def _tags(cell) -> dict:
-    return cell.get("metadata", {}).get("bdl_tf", {})
+def tags(node) -> dict:
+    """The ``bdl_tf`` metadata of a cell or notebook, or {} when it is absent or not a dict (a
+    submission's metadata may hold anything)."""
+    metadata = node.get("metadata") if isinstance(node, dict) else None
+    found = metadata.get("bdl_tf") if isinstance(metadata, dict) else None
+    return found if isinstance(found, dict) else {}
+
 
 
 @lru_cache(maxsize=None)
 def load_template(path: Path) -> Template:
     """The template of the exercise notebook at ``path``."""
     notebook = nbformat.read(path, as_version=4)
-    checks = {_tags(c)["check"]: c.source for c in notebook.cells if "check" in _tags(c)}
+    checks = {tags(c)["check"]: c.source for c in notebook.cells if "check" in tags(c)}
     slots = []
     for cell in notebook.cells:
-        tags = _tags(cell)
-        if "grade_id" in tags:
-            if tags["grade_id"] not in checks:
-                raise ValueError(f"{path}: question {tags['grade_id']} has no self-check cell")
-            slots.append(Slot(tags["grade_id"], tags["function"], int(tags["points"]), checks[tags["grade_id"]]))
+        marks = tags(cell)
+        if "grade_id" in marks:
+            if marks["grade_id"] not in checks:
+                raise ValueError(f"{path}: question {marks['grade_id']} has no self-check cell")
+            slots.append(Slot(marks["grade_id"], marks["function"], int(marks["points"]), checks[marks["grade_id"]]))
     return Template(Path(path).stem, tuple(slots))
 
 
@@ -99,8 +122,8 @@ def identify(notebook, path: Path, names) -> str | None:
     """Which exercise a submission answers: its ``bdl_tf.exercise`` metadata, else the exercise name
     its file name contains (``Copy of 05_aleatoric_epistemic.ipynb``)."""
     if notebook is not None:
-        declared = notebook.get("metadata", {}).get("bdl_tf", {}).get("exercise")
-        if declared in names:
+        declared = tags(notebook).get("exercise")
+        if isinstance(declared, str) and declared in names:
             return declared
     matches = [name for name in names if name in Path(path).stem]
     return max(matches, key=len) if matches else None
@@ -124,6 +147,8 @@ def _answer_problem(source: str, function: str) -> str | None:
         tree = ast.parse(_TRANSFORMER.transform_cell(source))
     except SyntaxError as error:
         return f"the answer cell has a syntax error (line {error.lineno}: {error.msg})"
+    except (ValueError, RecursionError, MemoryError) as error:  # null bytes, nesting thousands deep
+        return f"the answer cell cannot be parsed ({type(error).__name__})"
     if function not in _defined_names(tree):
         return f"the answer cell does not define {function} (renamed?)"
     return None
@@ -140,7 +165,7 @@ def responses(notebook, template: Template) -> list[Response]:
     tampering = {code[position]: findings for position, findings in scan([cells[i].source for i in code]).items()}
     out = []
     for slot in template.slots:
-        answers = [i for i in code if _tags(cells[i]).get("grade_id") == slot.grade_id]
+        answers = [i for i in code if tags(cells[i]).get("grade_id") == slot.grade_id]
         if not answers:
             unmarked = [i + 1 for i in code if _defines(cells[i].source, slot.function)]
             hint = f"; cell {unmarked[0]} defines {slot.function} but is not marked as its answer cell" if unmarked else ""
@@ -151,7 +176,7 @@ def responses(notebook, template: Template) -> list[Response]:
         problem = _answer_problem(source, slot.function)
         checks = [
             i for i in code
-            if _tags(cells[i]).get("check") == slot.grade_id and cells[i].source.strip() == slot.check_source.strip()
+            if tags(cells[i]).get("check") == slot.grade_id and cells[i].source.strip() == slot.check_source.strip()
         ]
         if problem is None and not checks:
             problem = "the self-check cell was deleted or edited"
@@ -166,4 +191,4 @@ def responses(notebook, template: Template) -> list[Response]:
 
 def setup_sources(notebook) -> list[tuple[int, str]]:
     """The submission's setup cells (imports), by position: answers run after them."""
-    return [(i, c.source) for i, c in enumerate(notebook.cells) if c.cell_type == "code" and _tags(c).get("setup")]
+    return [(i, c.source) for i, c in enumerate(notebook.cells) if c.cell_type == "code" and tags(c).get("setup")]

@@ -154,16 +154,16 @@ class _Scanner(ast.NodeVisitor):
 
 def scan(sources) -> dict[int, list[str]]:
     """``{position: findings}`` for the code cells (sources, in notebook order) that redefine the
-    self-check. A cell that is not valid Python is skipped (it cannot run, so it cannot redefine)."""
+    self-check. A cell that is not valid Python is skipped (it cannot run, so it cannot redefine), and
+    so is one nested too deep to scan (its note is lost, not its grade)."""
     aliases: set[str] = set()
     findings = {}
     for position, source in enumerate(sources):
-        try:
-            tree = ast.parse(_TRANSFORMER.transform_cell(source))
-        except SyntaxError:
-            continue
         scanner = _Scanner(aliases)
-        scanner.visit(tree)
+        try:
+            scanner.visit(ast.parse(_TRANSFORMER.transform_cell(source)))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # nesting thousands deep, null bytes
+            continue
         if scanner.findings:
             findings[position] = scanner.findings
     return findings
