@@ -36,10 +36,18 @@ TIMEOUT, CASE_TIMEOUT, MEMORY_GIB = 10, 3, 3
 NLL, MI = "uncertainty.gaussian_nll", "uncertainty.mutual_information"
 SPLIT = "uncertainty.regression_split"
 
-# what an attack returns when its attack worked: the real answer (so only a failed attack loses the question)
+# the plan's step tokens, and a function that writes bytes to every pipe the process holds (the result
+# channel among them), as a cell that forges reports would
 _TOKENS = """
-import json
+import json, os, stat
 plan = json.load(open("/grading/in/plan.json"))
+def to_pipes(data):
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, data)
+        except OSError:
+            pass
 """
 
 
@@ -101,15 +109,9 @@ _ALL_ALLOCATED = all(child.wait() == 0 and child.stdout.read().strip() for child
         # a cell that reports its own end and the next cells' starts, then spins: the clock is the grader's
         # (the grader's clock then blames the cell after it, which is the answer cell of gaussian_nll)
         "clock_forger": (NLL, None, [_TOKENS + """
-import os, stat, time
-forged = b"".join(b"end %s 15\\n{\\"error\\": null}start %s 0\\n" % (c["token"].encode(), c["token"].encode())
-                  for c in plan["cells"])
-for fd in range(3, 64):
-    try:
-        if stat.S_ISFIFO(os.fstat(fd).st_mode):
-            os.write(fd, forged)
-    except OSError:
-        pass
+import time
+to_pipes(b"".join(b"end %s 15\\n{\\"error\\": null}start %s 0\\n" % (c["token"].encode(), c["token"].encode())
+                  for c in plan["cells"]))
 started = time.time()
 while time.time() - started < 120:
     pass
@@ -128,15 +130,8 @@ return getattr(builtins, "_stash", False) or getattr(numpy, "_stash", False) or 
 def _record_forgery():
     """A later cell that sends an 'ok' record for every cell of the plan."""
     return _TOKENS + """
-import os, stat
 for cell in plan["cells"]:
-    data = b"end %s 15\\n{\\"error\\": null}" % cell["token"].encode()
-    for fd in range(3, 64):
-        try:
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                os.write(fd, data)
-        except OSError:
-            pass
+    to_pipes(b"end %s 15\\n{\\"error\\": null}" % cell["token"].encode())
 """
 
 
@@ -259,8 +254,9 @@ def test_reasons_are_clean_and_say_what_happened(batch):
     assert len(surrogate) <= 500 and "\\ud800" in surrogate and "\x1b" not in surrogate, surrogate
     assert rows[("record_forger", SPLIT)].reason.startswith("the answer cell raised RuntimeError"), rows[("record_forger", SPLIT)]
     assert rows[("cell_meta_string", NLL)].reason.startswith("answer cell missing"), rows[("cell_meta_string", NLL)]
-    memory = rows[("memory_split", NLL)].reason  # a child refused its memory, or the driver itself was killed
-    assert "wrong values" in memory or "out of memory" in memory, memory
+    # a child refused its memory (wrong values), or the kernel killed the driver itself (crashed, out of memory)
+    memory = rows[("memory_split", NLL)].reason
+    assert any(word in memory for word in ("wrong values", "out of memory", "crashed")), memory
 
 
 def test_nothing_is_left_and_the_disk_does_not_fill(batch):
@@ -273,15 +269,8 @@ def test_a_forged_clock_cannot_stretch_a_step(tmp_path):
     """A step that reports its own end and the next steps' starts, then spins, is stopped by the grader's
     clock: it runs on the following steps' clocks at most, never past the run's total."""
     plan = {"phase": "notebook", "cells": [
-        {"token": "a1", "source": """
-import os, stat
-forged = b'end a1 15\\n{"error": null}start a2 0\\nend a2 15\\n{"error": null}start a3 0\\nstart a1 0\\n'
-for fd in range(3, 64):
-    try:
-        if stat.S_ISFIFO(os.fstat(fd).st_mode):
-            os.write(fd, forged)
-    except OSError:
-        pass
+        {"token": "a1", "source": _TOKENS + """
+to_pipes(b'end a1 15\\n{"error": null}start a2 0\\nend a2 15\\n{"error": null}start a3 0\\nstart a1 0\\n')
 while True:
     pass
 """},
