@@ -3,13 +3,6 @@
 One validator per kind of argument; every public function and class of ``bdl_tf`` uses these, so
 a bad value always gets a ``ValueError``/``TypeError`` naming the argument, what it got and what
 was expected. Corrupted files get a :class:`CorruptFileError` naming the file and what to do.
-
-Kinds of argument: numbers (:func:`as_array`: never strings, objects, complex numbers, ragged lists
-or symbolic tensors), real-valued measurements (:func:`as_float_array`: no booleans either),
-probabilities (:func:`as_probabilities`), variances and other values >= 0 (:func:`as_nonnegative`),
-scalars (``check_*``), and tensors (:func:`as_real_tensor`, :func:`check_tensor_condition`,
-:func:`check_finite_tensor`): these work eagerly and inside a ``tf.function`` (Keras' ``fit``), where
-what the trace knows raises at once and what only the run knows fails with the same sentence.
 """
 from __future__ import annotations
 
@@ -118,39 +111,20 @@ def check_shape(name: str, value, min_rank: int = 1, max_rank: int | None = None
     return shape
 
 
-def _symbolic_tensor_error(name: str) -> TypeError:
-    return TypeError(
-        f"{name} is a symbolic tensor (inside compile(loss=..., metrics=...), fit or a tf.function): this "
-        "function computes on NumPy arrays; call it on the outputs of model.predict or bdl_tf.mc_predict, "
-        "or use a Keras loss/metric (bdl_tf.negative_log_likelihood) inside the model"
-    )
-
-
 def as_array(name: str, value, dtype=np.float64, min_ndim: int = 1, *, non_empty: bool = True,
-             finite: bool = True, shape: tuple | None = None, allow_bool: bool = True) -> np.ndarray:
+             finite: bool = True, shape: tuple | None = None) -> np.ndarray:
     """Convert to an array of ``dtype`` and check it: at least ``min_ndim`` dimensions, at least
     one element (``non_empty``), only finite values (``finite``), and ``shape`` when given (None
-    entries match any size). Strings, complex numbers, objects, ragged lists and symbolic tensors
-    raise a TypeError; so do booleans unless ``allow_bool``. ``dtype=None`` keeps a float array's
-    own precision (others become float64), so large float32 results are not copied."""
+    entries match any size). Strings, objects and ragged lists raise a TypeError."""
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got a string")
     try:
         array = np.asarray(value)
-    except NotImplementedError as error:  # TensorFlow refuses to turn a graph tensor into NumPy
-        raise _symbolic_tensor_error(name) from error
-    except (TypeError, ValueError) as error:  # ragged lists
-        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__} that is not one") from error
-    kind = array.dtype.kind
-    if kind == "c":
-        raise TypeError(f"{name} must hold real numbers, got complex dtype {array.dtype} (take .real or abs() first)")
-    if kind == "b" and not allow_bool:
-        raise TypeError(f"{name} must hold real numbers, got booleans (cast them with .astype(float) if 0/1 is meant)")
-    if kind not in "biuf":
-        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__} of dtype {array.dtype}")
-    if dtype is None:
-        dtype = array.dtype if kind == "f" else np.float64
-    array = array.astype(dtype, copy=False)
+        if array.dtype.kind not in "biuf":
+            raise TypeError
+        array = array.astype(dtype, copy=False)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}") from error
     if array.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {array.shape}")
     if non_empty and array.size == 0:
@@ -165,50 +139,9 @@ def as_array(name: str, value, dtype=np.float64, min_ndim: int = 1, *, non_empty
     return array
 
 
-def as_float_array(name: str, value, min_ndim: int = 1, dtype=np.float64) -> np.ndarray:
-    """A non-empty, finite float array (``dtype``; None keeps float32) with at least ``min_ndim``
-    dimensions, of real numbers: booleans are refused too (see :func:`as_array`)."""
-    return as_array(name, value, dtype, min_ndim, allow_bool=False)
-
-
-#: Round-off allowed on a probability (below 0, above 1, or in a sum to 1) and, relative to the
-#: largest value, on a variance below 0: values inside it are clipped, never refused.
-PROBABILITY_TOLERANCE = 1e-3
-VARIANCE_TOLERANCE = 1e-6
-
-
-def as_probabilities(name: str, value, min_ndim: int = 1, axis: int | None = -1, hint: str = "apply a softmax first",
-                     dtype=np.float64) -> np.ndarray:
-    """Probability vectors along ``axis``: entries in [0, 1] and each vector summing to 1 (within
-    :data:`PROBABILITY_TOLERANCE`, then clipped to [0, 1]); a ``log`` of them is then never -inf or NaN.
-    ``axis=None``: each entry is a probability of its own (Bernoulli), nothing has to sum to 1."""
-    probs = as_float_array(name, value, min_ndim, dtype)
-    low, high = float(probs.min()), float(probs.max())
-    if low < -PROBABILITY_TOLERANCE or high > 1 + PROBABILITY_TOLERANCE:
-        raise ValueError(f"{name} must be probabilities in [0, 1], got values in [{low:g}, {high:g}] ({hint})")
-    if axis is None:
-        return np.clip(probs, 0.0, 1.0) if low < 0 or high > 1 else probs
-    sums = probs.sum(axis=axis)
-    if np.any(np.abs(sums - 1.0) > PROBABILITY_TOLERANCE):
-        worst = float(sums.flat[np.argmax(np.abs(sums - 1.0))])
-        raise ValueError(f"{name} must be probabilities summing to 1 over axis {axis}, got a sum of {worst:g} ({hint})")
-    return np.clip(probs, 0.0, 1.0) if low < 0 or high > 1 else probs
-
-
-def as_nonnegative(name: str, value, min_ndim: int = 1, *, strict: bool = False, what: str = "variances",
-                   dtype=np.float64) -> np.ndarray:
-    """Finite values >= 0 (> 0 with ``strict``), such as variances or entropies: their square root
-    or log is then never NaN. Round-off negatives (within :data:`VARIANCE_TOLERANCE` of the largest
-    value, e.g. a variance computed as a difference) are clipped to 0 when not ``strict``."""
-    array = as_float_array(name, value, min_ndim, dtype)
-    if strict:
-        if np.any(array <= 0):
-            raise ValueError(f"{name} must be > 0 everywhere ({what}), got a minimum of {float(array.min()):g}")
-        return array
-    tolerance = VARIANCE_TOLERANCE * max(1.0, float(np.max(np.abs(array))))
-    if np.any(array < -tolerance):
-        raise ValueError(f"{name} must be >= 0 everywhere ({what}), got a minimum of {float(array.min()):g}")
-    return np.maximum(array, 0.0, dtype=array.dtype) if np.any(array < 0) else array
+def as_float_array(name: str, value, min_ndim: int = 1) -> np.ndarray:
+    """A non-empty, finite float64 array with at least ``min_ndim`` dimensions (see :func:`as_array`)."""
+    return as_array(name, value, np.float64, min_ndim)
 
 
 def check_same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
@@ -271,98 +204,17 @@ def check_tf_keras_model(model, name: str = "model") -> None:
     raise TypeError(f"{name} must be a tf_keras.Model, got {type(model).__name__}")
 
 
-# -- tensors: the same checks eagerly and inside a tf.function (Keras' fit, evaluate, a custom loop) --
-def shape_text(shape):
-    """A shape as a message shows it, the way Python prints a tuple: ``(4,)``, ``(None, 1)``.
-
-    A static shape (``tf.TensorShape``, tuple) gives a str; a 1-D integer tensor (a shape known only
-    at run time, ``tf.shape(x)``) gives a scalar string tensor of the same form."""
-    import tensorflow as tf
-
-    if not tf.is_tensor(shape):
-        shape = tf.TensorShape(shape)
-        return "(unknown rank)" if shape.rank is None else str(tuple(shape.as_list()))
-    inner = tf.strings.reduce_join(tf.strings.as_string(shape), separator=", ")
-    return tf.strings.join(["(", inner, tf.where(tf.size(shape) == 1, ",)", ")")])
-
-
-def _message_text(message):
-    """``message`` (a str, or a list of str and string tensors) as one str (eager) or string tensor."""
-    import tensorflow as tf
-
-    if isinstance(message, str):
-        return message
-    if tf.executing_eagerly():
-        return "".join(p if isinstance(p, str) else p.numpy().decode() for p in message)
-    return tf.strings.join(list(message))
-
-
-def check_tensor_condition(condition, message):
+def check_tensor_condition(condition, message: str):
     """Check a boolean tensor: eagerly it raises ``ValueError(message)`` when false; inside a
     ``tf.function`` (Keras' fit) it returns an assertion op that fails at run time with the same
-    message (add it as a control dependency, or let ``tf.function`` run it). ``message`` is a str,
-    or a list of str and string tensors for the parts known only at run time (:func:`shape_text`).
-    Under XLA (``jit_compile=True``) TensorFlow drops assertions: only the static checks hold there."""
+    message (add it as a control dependency, or let ``tf.function`` run it)."""
     import tensorflow as tf
 
     if tf.executing_eagerly():
         if not bool(tf.reduce_all(condition)):
-            raise ValueError(_message_text(message))
+            raise ValueError(message)
         return None
-    return tf.debugging.Assert(tf.reduce_all(condition), [_message_text(message)])
-
-
-def in_xla_context() -> bool:
-    """Whether ops built now are compiled by XLA (``jit_compile=True``), which drops assertions."""
-    import tensorflow as tf
-
-    if tf.executing_eagerly():
-        return False
-    try:
-        from tensorflow.python.ops import control_flow_util
-    except ImportError:  # a TensorFlow without this (private) module: assume no XLA
-        return False
-    return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
-
-
-def same_shape(a, b):
-    """Whether two 1-D shape tensors (possibly of different lengths) are equal, as a boolean tensor."""
-    import tensorflow as tf
-
-    common = tf.minimum(tf.size(a), tf.size(b))
-    return tf.logical_and(tf.equal(tf.size(a), tf.size(b)), tf.reduce_all(tf.equal(a[:common], b[:common])))
-
-
-def as_real_tensor(name: str, value, dtype, allow_bool: bool = False):
-    """``value`` (an array, list or tensor, eager or symbolic) as a tensor of ``dtype`` (None: its own
-    float dtype, float32 for integers); strings, complex numbers (whose cast would drop the imaginary
-    part) and, unless ``allow_bool``, booleans are refused with a TypeError naming ``name``. The dtype
-    is static, so this costs nothing in a graph."""
-    import tensorflow as tf
-
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be an array of numbers, got a string")
-    if not tf.is_tensor(value):
-        value = as_array(name, value, None, min_ndim=0, non_empty=False, finite=False, allow_bool=allow_bool)
-    kind = tf.as_dtype(value.dtype)
-    if kind.is_complex:
-        raise TypeError(f"{name} must hold real numbers, got complex dtype {kind.name} (take tf.math.real or abs first)")
-    if kind.is_bool and not allow_bool:
-        raise TypeError(f"{name} must hold real numbers, got booleans (cast them to float if 0/1 is meant)")
-    if not (kind.is_floating or kind.is_integer or kind.is_bool):
-        raise TypeError(f"{name} must hold real numbers, got dtype {kind.name}")
-    if dtype is None:
-        dtype = kind if kind.is_floating else tf.float32
-    return tf.cast(value, dtype)
-
-
-def check_finite_tensor(name: str, tensor):
-    """Raise eagerly, or return the run-time assertion, if a float tensor holds NaN or infinite values."""
-    import tensorflow as tf
-
-    if not tensor.dtype.is_floating:
-        return None
-    return check_tensor_condition(tf.math.is_finite(tensor), f"{name} contains NaN or infinite values")
+    return tf.debugging.Assert(tf.reduce_all(condition), [message])
 
 
 def check_class_labels(name: str, labels, num_classes: int) -> np.ndarray:

@@ -17,8 +17,8 @@ import tensorflow_probability as tfp
 import tf_keras as keras
 
 from bdl_tf._validation import as_array, check_positive_int, check_tf_keras_model
-from bdl_tf.heads import checked_targets
-from bdl_tf.sampling import MCPrediction, check_finite_outputs, output_tensors
+from bdl_tf.heads import check_target_shape, check_target_values
+from bdl_tf.sampling import MCPrediction, output_tensors
 
 tfd = tfp.distributions
 
@@ -115,11 +115,16 @@ def ensemble_negative_log_likelihood(y_true, distribution):
     member's target (N, ...event), e.g. (N, 1) for ``NormalHead(1)``.  The sum (not the mean) gives
     every member the gradient of its own NLL, as if it were trained alone.
     """
-    batch = distribution.batch_shape if isinstance(distribution, tfd.Distribution) else None
-    if batch is not None and batch.rank is not None and batch.rank < 2:
+    if not isinstance(distribution, tfd.Distribution):
+        raise TypeError(f"ensemble_negative_log_likelihood needs the model's output distribution, got {type(distribution).__name__}")
+    batch = distribution.batch_shape
+    if batch.rank is not None and batch.rank < 2:
         raise ValueError(f"the head's batch shape {tuple(batch)} has no member axis: put EnsembleDense layers before it")
-    y_true = checked_targets("ensemble_negative_log_likelihood", y_true, distribution, batch_dims=1)
-    return -tf.reduce_sum(distribution.log_prob(tf.expand_dims(y_true, 1)), axis=1)
+    y_true = tf.cast(y_true, distribution.dtype)
+    check_target_shape(y_true, distribution, expected=batch[:1].concatenate(distribution.event_shape))
+    check = check_target_values(y_true, distribution)
+    with tf.control_dependencies([] if check is None else [check]):
+        return -tf.reduce_sum(distribution.log_prob(tf.expand_dims(y_true, 1)), axis=1)
 
 
 def ensemble_predict(model, x, batch_size: int = 4096) -> MCPrediction:
@@ -145,5 +150,4 @@ def ensemble_predict(model, x, batch_size: int = 4096) -> MCPrediction:
             )
         parts.append([np.moveaxis(t.numpy(), 1, 0) for t in outputs])
     samples = [np.concatenate(arrays, axis=1) for arrays in zip(*parts)]
-    check_finite_outputs(samples)
     return MCPrediction(samples[0], samples[1] if len(samples) > 1 else None, kind)

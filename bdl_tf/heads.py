@@ -17,16 +17,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras as keras
 
-from bdl_tf._validation import (
-    as_real_tensor,
-    check_finite_tensor,
-    check_positive,
-    check_positive_int,
-    check_tensor_condition,
-    in_xla_context,
-    same_shape,
-    shape_text,
-)
+from bdl_tf._validation import check_positive, check_positive_int, check_tensor_condition
 
 tfd = tfp.distributions
 tfpl = tfp.layers
@@ -48,107 +39,37 @@ def _inner(distribution):
     return distribution.distribution if isinstance(distribution, tfd.Independent) else distribution
 
 
-def _target_shape_message(got, expected, distribution, one_axis_short):
-    """The sentence for a target of the wrong shape, as a list of parts: ``got``/``expected`` are str
-    (static shapes) or string tensors (run time), ``one_axis_short`` (y lacks the last axis) a bool
-    or a boolean tensor. No quotes in it: a run-time assertion prints its message with them escaped."""
-    event = distribution.event_shape
-    event = shape_text(event if event.is_fully_defined() else distribution.event_shape_tensor())
-    if isinstance(_inner(distribution), tfd.OneHotCategorical):  # fits every shape mismatch of a categorical head
-        hint = " (integer class labels? one-hot encode them: keras.utils.to_categorical(labels, num_classes))"
-    else:
-        hint = " (reshape the targets to (N, 1): y.reshape(-1, 1))"
-        if tf.is_tensor(one_axis_short):
-            hint = tf.where(one_axis_short, hint, "")
-        elif not one_axis_short:
-            hint = ""
-    return ["y_true has shape ", got, " but the head predicts ", expected,
-            " per batch; targets must match the event shape ", event, " of the head", hint]
-
-
-def check_target_shape(y_true, distribution, batch_dims=None):
-    """y_true must have the distribution's shape batch + event exactly (only the first ``batch_dims``
-    batch axes when given: an ensemble's member axis has no target): a (N,) target against a (N, 1)
-    head would broadcast to (N, N) and sum a wrong loss. Returns y_true, with the run-time check attached.
-
-    What the trace knows (ranks, event sizes) is checked at once with a ValueError; what only the run
-    knows (the batch size, a rank Keras left unknown) by an assertion with the same sentence. Inside
-    Keras' fit and evaluate a retrace can leave y_true of unknown rank (``reduce_retracing`` generalises
-    (N, 1) and (N,) targets to any shape), and Keras then no longer gives (N,) targets of a rank-2
-    prediction their last axis (``compile_utils.match_dtype_and_rank``): the run-time check applies that
-    same rule, so a call's result does not depend on the calls before it.
-    """
-    batch = distribution.batch_shape if batch_dims is None else distribution.batch_shape[:batch_dims]
-    expected = batch.concatenate(distribution.event_shape)
+def check_target_shape(y_true, distribution, expected=None):
+    """y_true must have the distribution's shape batch + event exactly (or ``expected``): a (N,)
+    target against a (N, 1) head would broadcast to (N, N) and sum a wrong loss."""
+    if expected is None:
+        expected = distribution.batch_shape.concatenate(distribution.event_shape)
     got = y_true.shape
-    if got.rank is not None and expected.rank is not None and (got.rank != expected.rank or not got.is_compatible_with(expected)):
-        message = _target_shape_message(shape_text(got), shape_text(expected), distribution, got.rank == expected.rank - 1)
-        raise ValueError("".join(message))
-    if got.is_fully_defined() and expected.is_fully_defined():
-        return y_true
-    batch_tensor = distribution.batch_shape_tensor()
-    expected_tensor = tf.concat([batch_tensor if batch_dims is None else batch_tensor[:batch_dims],
-                                 distribution.event_shape_tensor()], axis=0)
-    if in_xla_context():
-        # XLA drops assertions; a reshape fails there (at compile time, when the shapes are known) on a
-        # wrong number of values instead, and gives (N,) targets their last axis. Not outside XLA:
-        # grappler would take the reshape as a promise about y_true's shape and fold the check to true.
-        return tf.reshape(y_true, expected_tensor)
-    got_tensor = tf.shape(y_true)
-    matches = same_shape(got_tensor, expected_tensor)
-    keras_rule = got.rank is None and batch_dims is None and expected.rank == 2
-    if keras_rule:
-        matches = tf.logical_or(matches, same_shape(tf.concat([got_tensor, [1]], axis=0), expected_tensor))
-    one_axis_short = tf.equal(tf.size(got_tensor), tf.size(expected_tensor) - 1)
-    check = check_tensor_condition(
-        matches, _target_shape_message(shape_text(got_tensor), shape_text(expected_tensor), distribution, one_axis_short)
-    )
-    with tf.control_dependencies([check]):
-        y_true = tf.identity(y_true)
-    if keras_rule:
-        y_true = tf.cond(tf.rank(y_true) == 1, lambda: tf.expand_dims(y_true, -1), lambda: y_true)
-    return y_true
+    if got.rank is None or expected.rank is None:
+        return
+    if got.rank != expected.rank or not got.is_compatible_with(expected):
+        hint = ""
+        if isinstance(_inner(distribution), tfd.OneHotCategorical):
+            hint = " (integer class labels? one-hot encode them: keras.utils.to_categorical(labels, num_classes))"
+        elif got.rank == expected.rank - 1:
+            hint = " (reshape the targets to (N, 1): y.reshape(-1, 1))"
+        raise ValueError(
+            f"y_true has shape {tuple(got)} but the head predicts {tuple(expected)} per batch; "
+            f"targets must match the head's event shape {tuple(distribution.event_shape)}{hint}"
+        )
 
 
 def check_target_values(y_true, distribution):
-    """y_true must be finite; for discrete heads Bernoulli targets in {0, 1}, categorical targets
-    one-hot rows. Returns the run-time assertions (graph mode) as a list."""
-    checks = [check_finite_tensor("y_true", y_true)]
+    """Discrete heads: Bernoulli targets in {0, 1}; categorical targets one-hot rows."""
     inner = _inner(distribution)
     if isinstance(inner, tfd.Bernoulli):
-        checks.append(check_tensor_condition(
+        return check_tensor_condition(
             (y_true == 0) | (y_true == 1), "y_true for a Bernoulli head must hold 0s and 1s only"
-        ))
+        )
     if isinstance(inner, tfd.OneHotCategorical):
         binary = tf.reduce_all((y_true == 0) | (y_true == 1)) & tf.reduce_all(tf.reduce_sum(y_true, axis=-1) == 1)
-        checks.append(check_tensor_condition(
-            binary, "y_true for a CategoricalHead must be one-hot rows (keras.utils.to_categorical)"
-        ))
-    return [check for check in checks if check is not None]
-
-
-def checked_targets(name, y_true, distribution, batch_dims=None):
-    """The losses' common entry: ``distribution`` must be a TFP distribution (a Keras metric gets the
-    head's mean instead: say so), ``y_true`` finite real numbers (booleans for discrete heads) of the
-    head's shape (:func:`check_target_shape`) and support. Returns y_true cast to the head's dtype,
-    with the run-time checks attached (graph mode)."""
-    if not isinstance(distribution, tfd.Distribution):
-        advice = ""
-        if tf.is_tensor(distribution):
-            advice = (
-                " (as a compile(metrics=...) entry Keras hands it the head's mean, not its distribution: the loss "
-                "already reports the NLL, as 'loss' in the history)"
-            )
-        raise TypeError(
-            f"{name} needs the model's output distribution (a bdl_tf head), got {type(distribution).__name__}{advice}"
-        )
-    discrete = isinstance(_inner(distribution), (tfd.Bernoulli, tfd.OneHotCategorical))
-    y_true = check_target_shape(as_real_tensor("y_true", y_true, distribution.dtype, allow_bool=discrete), distribution, batch_dims)
-    checks = check_target_values(y_true, distribution)
-    if not checks:
-        return y_true
-    with tf.control_dependencies(checks):
-        return tf.identity(y_true)
+        return check_tensor_condition(binary, "y_true for a CategoricalHead must be one-hot rows (keras.utils.to_categorical)")
+    return None
 
 
 @keras.saving.register_keras_serializable(package="bdl_tf")
@@ -157,13 +78,17 @@ def negative_log_likelihood(y_true, distribution):
 
     ``y_true`` must have the head's shape exactly (batch + event shape: (N, 1) for
     ``NormalHead(1)``, one-hot (N, C) for ``CategoricalHead(C)``, 0/1 for ``BernoulliHead``):
-    a mismatch raises instead of broadcasting, in a direct call at once (ValueError) and inside
-    ``fit``/``evaluate``/a ``tf.function`` as soon as the shapes are known (at trace time a
-    ValueError, at run time an ``InvalidArgumentError`` with the same sentence). NaN or infinite
-    targets, complex or string targets, and values outside a discrete head's support raise too.
+    a mismatch raises instead of broadcasting.
     """
-    y_true = checked_targets("negative_log_likelihood", y_true, distribution)
-    return -distribution.log_prob(y_true)
+    if not isinstance(distribution, tfd.Distribution):
+        raise TypeError(
+            f"negative_log_likelihood needs the model's output distribution (a bdl_tf head), got {type(distribution).__name__}"
+        )
+    y_true = tf.cast(y_true, distribution.dtype)
+    check_target_shape(y_true, distribution)
+    check = check_target_values(y_true, distribution)
+    with tf.control_dependencies([] if check is None else [check]):
+        return -distribution.log_prob(tf.identity(y_true))
 
 
 def positive_scale(raw, min_scale: float):

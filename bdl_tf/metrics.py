@@ -17,8 +17,6 @@ from sklearn.metrics import roc_auc_score
 from bdl_tf._validation import (
     as_array,
     as_float_array,
-    as_nonnegative,
-    as_probabilities,
     check_class_labels,
     check_positive,
     check_positive_int,
@@ -50,8 +48,10 @@ def _regression_pair(y_true, y_pred, pred_name="y_pred"):
 def gaussian_nll(y_true, mean, variance) -> float:
     """Mean negative log-likelihood of N(y; mean, variance): 1/2 log(2 pi var) + (y - mean)^2 / (2 var)."""
     y, mu = _regression_pair(y_true, mean, "mean")
-    var = as_nonnegative("variance", variance, strict=True, what="a variance, not a log-variance")
+    var = as_float_array("variance", variance)
     check_same_shape("mean", mu, "variance", var)
+    if np.any(var <= 0):
+        raise ValueError("variance must be > 0 everywhere (a variance, not a log-variance)")
     return float(-norm.logpdf(y, loc=mu, scale=np.sqrt(var)).mean())
 
 
@@ -70,8 +70,10 @@ def mc_gaussian_nll(y_true, mean_samples, variance_samples=None, noise_variance=
     if variance_samples is None:
         var = np.full_like(means, check_positive("noise_variance", noise_variance))
     else:
-        var = as_nonnegative("variance_samples", variance_samples, min_ndim=2, strict=True)
+        var = as_float_array("variance_samples", variance_samples, min_ndim=2)
         check_same_shape("mean_samples", means, "variance_samples", var)
+        if np.any(var <= 0):
+            raise ValueError("variance_samples must be > 0 everywhere")
     log_probs = norm.logpdf(y[None], loc=means, scale=np.sqrt(var))
     return float(-(logsumexp(log_probs, axis=0) - np.log(means.shape[0])).mean())
 
@@ -83,9 +85,11 @@ def rmse(y_true, y_pred) -> float:
 
 
 def _classification_pair(labels, probs):
-    p = as_probabilities("probs", probs, min_ndim=2)
+    p = as_float_array("probs", probs, min_ndim=2)
     if p.ndim != 2:
         raise ValueError(f"probs must have shape (N, C), got {p.shape}")
+    if np.any(p < 0) or np.any(np.abs(p.sum(axis=1) - 1.0) > 1e-3):
+        raise ValueError("probs must be probabilities: rows >= 0 summing to 1 (apply a softmax first)")
     y = as_array("labels", labels, min_ndim=0, shape=(p.shape[0],))
     return check_class_labels("labels", y, p.shape[1]), p
 
@@ -120,29 +124,6 @@ class CalibrationBins:
     confidence: np.ndarray
     accuracy: np.ndarray
     counts: np.ndarray
-
-    def __post_init__(self):
-        edges = as_float_array("edges", self.edges)
-        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0) or edges[0] < 0 or edges[-1] > 1:
-            raise ValueError(f"edges must be at least 2 increasing bin edges in [0, 1], got {np.array2string(edges, threshold=6)}")
-        bins = (edges.size - 1,)
-        counts = as_nonnegative("counts", self.counts, what="numbers of predictions")
-        if counts.shape != bins or np.any(counts != np.round(counts)):
-            raise ValueError(f"counts must be {bins[0]} whole numbers of predictions (one per bin), got {np.array2string(counts, threshold=6)}")
-        if counts.sum() == 0:
-            raise ValueError("counts must hold at least one prediction: the calibration of no predictions is undefined")
-        filled = counts > 0
-        values = {}
-        for name in ("confidence", "accuracy"):
-            value = as_array(name, getattr(self, name), finite=False, allow_bool=False)
-            if value.shape != bins:
-                raise ValueError(f"{name} must have one value per bin, shape {bins}, got {value.shape}")
-            inside = value[filled]
-            if not np.all((inside >= 0) & (inside <= 1)):  # NaN fails this too
-                raise ValueError(f"{name} must be in [0, 1] in every bin with predictions (NaN only in empty bins)")
-            values[name] = value
-        for name, value in (("edges", edges), ("counts", counts.astype(np.int64)), *values.items()):
-            object.__setattr__(self, name, value)
 
     @property
     def ece(self) -> float:

@@ -21,19 +21,15 @@ import tensorflow_probability as tfp
 
 from bdl_tf._validation import (
     as_array,
-    as_float_array,
-    as_nonnegative,
-    as_probabilities,
     check_bool,
     check_choice,
     check_positive,
     check_positive_int,
-    check_same_shape,
     check_tensor_condition,
     check_tf_keras_model,
 )
 from bdl_tf.heads import negative_log_likelihood, output_moments
-from bdl_tf.streaming import KINDS, MCSummary, pass_statistics
+from bdl_tf.streaming import MCSummary, pass_statistics
 from bdl_tf.uncertainty import (
     ClassificationUncertainty,
     RegressionUncertainty,
@@ -95,19 +91,6 @@ class MCPrediction:
     mean_samples: np.ndarray
     variance_samples: np.ndarray | None = None
     kind: str = "tensor"
-
-    def __post_init__(self):
-        kind = check_choice("kind", self.kind, KINDS)
-        means = as_float_array("mean_samples", self.mean_samples, min_ndim=2, dtype=None)  # float32 stays float32
-        if kind in ("categorical", "bernoulli"):
-            as_probabilities("mean_samples", means, min_ndim=3 if kind == "categorical" else 2,
-                             axis=-1 if kind == "categorical" else None, hint=f"a {kind} head's probabilities", dtype=None)
-        variances = self.variance_samples
-        if variances is not None:
-            variances = as_nonnegative("variance_samples", variances, min_ndim=2, dtype=None)
-            check_same_shape("mean_samples", means, "variance_samples", variances)
-        object.__setattr__(self, "mean_samples", means)
-        object.__setattr__(self, "variance_samples", variances)
 
     @property
     def num_samples(self) -> int:
@@ -236,10 +219,11 @@ def samples_weights_per_call(model) -> bool:
 
 
 def _check_inputs(model, x) -> tf.Tensor:
-    if not tf.is_tensor(x):  # NumPy first: a complex or string array would be cast to float silently
-        x = as_array("x", x, None, min_ndim=0, non_empty=False, finite=False)
-    x = tf.convert_to_tensor(x)
-    if not (x.dtype.is_floating or x.dtype.is_integer or x.dtype.is_bool):
+    try:
+        x = tf.convert_to_tensor(x, dtype_hint=tf.float32)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"x must be an array of numbers, got {type(x).__name__}") from error
+    if not (x.dtype.is_floating or x.dtype.is_integer):
         raise TypeError(f"x must be an array of numbers, got dtype {x.dtype.name}")
     if x.shape.rank is None or x.shape.rank < 1 or x.shape[0] == 0:
         raise ValueError(f"x must have a leading batch dimension with at least one example, got shape {x.shape}")
@@ -332,18 +316,8 @@ def mc_predict(
         out = run(chunk, tf.constant(passes), tf.constant(steps))
         parts.append([t.numpy().reshape(shape + tuple(t.shape[1:]))[:num_samples] for t in out])
     samples = [np.concatenate(arrays, axis=1) for arrays in zip(*parts)]
-    check_finite_outputs(samples)
     _check_passes_differ(samples[0], identical_passes)
     return MCPrediction(samples[0], samples[1] if len(samples) > 1 else None, kind)
-
-
-def check_finite_outputs(arrays) -> None:
-    """Refuse NaN or infinite model outputs with the likely causes, before they become summaries."""
-    if not all(np.all(np.isfinite(a)) for a in arrays):
-        raise ValueError(
-            "the model's outputs contain NaN or infinite values (did training diverge? are the inputs "
-            "scaled as in training?): no uncertainty summary can be computed from them"
-        )
 
 
 def _check_targets(output, x, y, noise_variance):
@@ -384,7 +358,6 @@ def _streamed(model, x, y, noise_variance, training, identical_passes, num_sampl
     if num_samples > 1 and spread == 0.0:
         _check_passes_differ(np.zeros((2, 1)), identical_passes)
     log_likelihood = np.concatenate(running) - math.log(num_samples) if has_targets else None
-    check_finite_outputs([p for batch in parts for p in batch])
     return MCSummary(kind, num_samples, tuple(np.concatenate(p, axis=0) for p in zip(*parts)), log_likelihood)
 
 

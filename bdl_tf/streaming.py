@@ -19,13 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from bdl_tf._validation import as_array, as_float_array, check_choice, check_positive, check_positive_int
+from bdl_tf._validation import check_positive
 from bdl_tf.uncertainty import ClassificationUncertainty, RegressionUncertainty, entropy
 
-__all__ = ["MCSummary", "pass_statistics", "KINDS"]
-
-#: What a model's output is, as :func:`bdl_tf.heads.output_moments` names it, or ``"tensor"``.
-KINDS = ("regression", "categorical", "bernoulli", "tensor")
+__all__ = ["MCSummary", "pass_statistics"]
 
 
 def _entropy_terms(probs):
@@ -58,23 +55,6 @@ class MCSummary:
     num_samples: int
     sums: tuple
     log_likelihood: np.ndarray | None = None
-
-    def __post_init__(self):
-        check_choice("kind", self.kind, KINDS)
-        check_positive_int("num_samples", self.num_samples)
-        if not isinstance(self.sums, (tuple, list)) or len(self.sums) < 2:
-            raise TypeError(f"sums must be a tuple of arrays (the sums of pass_statistics), got {type(self.sums).__name__}")
-        sums = tuple(as_float_array(f"sums[{i}]", value, min_ndim=1) for i, value in enumerate(self.sums))
-        for i, value in enumerate(sums[1:], 1):
-            if value.shape[0] != sums[0].shape[0]:
-                raise ValueError(f"sums[{i}] must have one row per example ({sums[0].shape[0]}), got shape {value.shape}")
-        object.__setattr__(self, "sums", sums)
-        if self.log_likelihood is not None:
-            log_likelihood = as_array("log_likelihood", self.log_likelihood, finite=False, allow_bool=False)
-            if log_likelihood.shape != sums[0].shape[:1] or np.any(np.isnan(log_likelihood)):
-                raise ValueError(f"log_likelihood must be one number (not NaN) per example, shape {sums[0].shape[:1]}, "
-                                 f"got shape {log_likelihood.shape}")
-            object.__setattr__(self, "log_likelihood", log_likelihood)
 
     @property
     def mean(self) -> np.ndarray:

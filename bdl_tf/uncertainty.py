@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import entr
 
-from bdl_tf._validation import as_float_array, as_nonnegative, as_probabilities, check_positive, check_same_shape
+from bdl_tf._validation import as_float_array, check_positive, check_same_shape
 
 __all__ = [
     "ClassificationUncertainty",
@@ -24,23 +24,22 @@ __all__ = [
     "regression_uncertainty",
 ]
 
-_SOFTMAX_HINT = "apply a softmax, or use a Categorical output head"
+_PROB_TOLERANCE = 1e-3
 
 
 def _prob_samples(prob_samples) -> np.ndarray:
-    return as_probabilities("prob_samples", prob_samples, min_ndim=2, hint=_SOFTMAX_HINT)
+    probs = as_float_array("prob_samples", prob_samples, min_ndim=2)
+    if np.any(probs < -_PROB_TOLERANCE) or np.any(np.abs(probs.sum(axis=-1) - 1.0) > _PROB_TOLERANCE):
+        raise ValueError(
+            "prob_samples must hold class probabilities summing to 1 over the last axis "
+            "(apply a softmax, or use a Categorical output head)"
+        )
+    return np.clip(probs, 0.0, 1.0)
 
 
 def entropy(probs, axis: int = -1) -> np.ndarray:
-    """Shannon entropy H[p] = -sum_c p_c log p_c in nats (0 log 0 = 0) of probability vectors along ``axis``."""
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an integer, got {type(axis).__name__}")
-    return _entropy(as_probabilities("probs", probs, axis=int(axis), hint=_SOFTMAX_HINT), axis)
-
-
-def _entropy(probs: np.ndarray, axis: int = -1) -> np.ndarray:
-    """:func:`entropy` of probabilities already checked."""
-    return entr(probs).sum(axis=axis)
+    """Shannon entropy H[p] = -sum_c p_c log p_c in nats (0 log 0 = 0)."""
+    return entr(as_float_array("probs", probs)).sum(axis=axis)
 
 
 def predictive_probs(prob_samples) -> np.ndarray:
@@ -50,18 +49,18 @@ def predictive_probs(prob_samples) -> np.ndarray:
 
 def predictive_entropy(prob_samples) -> np.ndarray:
     """Total uncertainty H[1/T sum_t p_t]: the entropy of the mean prediction; shape (N,)."""
-    return _entropy(predictive_probs(prob_samples))
+    return entropy(predictive_probs(prob_samples))
 
 
 def expected_entropy(prob_samples) -> np.ndarray:
     """Aleatoric part 1/T sum_t H[p_t]: the mean of the per-sample entropies; shape (N,)."""
-    return _entropy(_prob_samples(prob_samples)).mean(axis=0)
+    return entropy(_prob_samples(prob_samples)).mean(axis=0)
 
 
 def mutual_information(prob_samples) -> np.ndarray:
     """Epistemic part (BALD): I[y; theta | x] = H[mean_t p_t] - mean_t H[p_t] >= 0; shape (N,)."""
     probs = _prob_samples(prob_samples)
-    information = _entropy(probs.mean(axis=0)) - _entropy(probs).mean(axis=0)
+    information = entropy(probs.mean(axis=0)) - entropy(probs).mean(axis=0)
     return np.maximum(information, 0.0)  # Jensen: >= 0; clip round-off only
 
 
@@ -74,22 +73,13 @@ class ClassificationUncertainty:
     expected_entropy: np.ndarray
     mutual_information: np.ndarray
 
-    def __post_init__(self):
-        probs = as_probabilities("probs", self.probs, hint=_SOFTMAX_HINT)
-        object.__setattr__(self, "probs", probs)
-        for name in ("predictive_entropy", "expected_entropy", "mutual_information"):
-            value = as_nonnegative(name, getattr(self, name), min_ndim=0, what="entropies in nats")
-            if value.shape != probs.shape[:-1]:
-                raise ValueError(f"{name} must have one value per prediction, shape {probs.shape[:-1]}, got {value.shape}")
-            object.__setattr__(self, name, value)
-
 
 def classification_uncertainty(prob_samples) -> ClassificationUncertainty:
     """All classification summaries of (T, N, C) probability samples in one pass."""
     probs = _prob_samples(prob_samples)
     mean_probs = probs.mean(axis=0)
-    total = _entropy(mean_probs)
-    aleatoric = _entropy(probs).mean(axis=0)
+    total = entropy(mean_probs)
+    aleatoric = entropy(probs).mean(axis=0)
     return ClassificationUncertainty(
         probs=mean_probs,
         predictive_entropy=total,
@@ -105,14 +95,6 @@ class RegressionUncertainty:
     mean: np.ndarray
     aleatoric: np.ndarray
     epistemic: np.ndarray
-
-    def __post_init__(self):
-        mean = as_float_array("mean", self.mean, min_ndim=0)
-        object.__setattr__(self, "mean", mean)
-        for name in ("aleatoric", "epistemic"):  # variances: total = their sum, std its square root
-            value = as_nonnegative(name, getattr(self, name), min_ndim=0, what="variances, not standard deviations or logs")
-            check_same_shape("mean", mean, name, value)
-            object.__setattr__(self, name, value)
 
     @property
     def total(self) -> np.ndarray:
@@ -136,8 +118,10 @@ def regression_uncertainty(mean_samples, variance_samples=None, noise_variance=N
     if (variance_samples is None) == (noise_variance is None):
         raise ValueError("give exactly one of variance_samples (heteroscedastic head) or noise_variance (1/tau)")
     if variance_samples is not None:
-        variances = as_nonnegative("variance_samples", variance_samples, min_ndim=2, what="variances, not log-variances")
+        variances = as_float_array("variance_samples", variance_samples, min_ndim=2)
         check_same_shape("mean_samples", means, "variance_samples", variances)
+        if np.any(variances < 0):
+            raise ValueError("variance_samples must be >= 0 (variances, not log-variances)")
         aleatoric = variances.mean(axis=0)
     else:
         aleatoric = np.full(means.shape[1:], check_positive("noise_variance", noise_variance))

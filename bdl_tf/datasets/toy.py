@@ -46,7 +46,7 @@ class ToyRegression:
 
     def in_data(self, x) -> np.ndarray:
         """Boolean mask: x inside the training range and outside the gap."""
-        x = as_float_array("x", x, min_ndim=0).ravel()
+        x = np.asarray(x).ravel()
         inside = (x >= self.x_range[0]) & (x <= self.x_range[1])
         return inside & ~((x > self.gap[0]) & (x < self.gap[1]))
 

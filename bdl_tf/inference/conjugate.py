@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from bdl_tf._validation import as_float_array, as_real_tensor, check_int, check_positive, check_positive_int
+from bdl_tf._validation import as_float_array, check_int, check_positive, check_positive_int
 
 tfd = tfp.distributions
 
@@ -168,7 +168,7 @@ def linear_regression_log_joint(features, targets, prior_precision, noise_precis
     dim = phi.shape[1]
 
     def log_joint(weights):
-        weights = as_real_tensor("weights", weights, None)
+        weights = tf.convert_to_tensor(weights)
         dtype = weights.dtype
         prior = tfd.MultivariateNormalDiag(
             loc=tf.zeros(dim, dtype), scale_diag=tf.fill([dim], tf.constant(alpha**-0.5, dtype))

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from bdl_tf._validation import as_array, as_float_array, as_real_tensor, check_tf_keras_model
+from bdl_tf._validation import as_array, check_tf_keras_model
 
 __all__ = ["FlatNetwork", "flat_network", "function_r_hat"]
 
@@ -45,7 +45,7 @@ class FlatNetwork:
 
     def unflatten(self, theta) -> list[tf.Tensor]:
         """``[chains, D]`` -> the weight arrays, each with a leading chain axis ``[chains, *shape]``."""
-        theta = as_real_tensor("theta", theta, None)
+        theta = tf.convert_to_tensor(theta)
         if theta.shape.rank != 2 or theta.shape[-1] != self.size:
             raise ValueError(f"theta must have shape (chains, {self.size}), one flat weight vector per chain, "
                              f"got shape {tuple(theta.shape)}")
@@ -54,7 +54,7 @@ class FlatNetwork:
     def __call__(self, theta, x) -> tf.Tensor:
         """``f(x; theta)`` for every chain: ``[chains, D]``, ``[n, inputs]`` -> ``[chains, n, outputs]``."""
         weights = self.unflatten(theta)
-        x = as_real_tensor("x", x if tf.is_tensor(x) else as_array("x", x, min_ndim=0), weights[0].dtype)
+        x = tf.convert_to_tensor(x, dtype=weights[0].dtype)
         inputs = self.shapes[0][0]
         if x.shape.rank != 2 or x.shape[-1] != inputs:
             raise ValueError(f"x must have shape (n, {inputs}), the network's inputs, got shape {tuple(x.shape)}")
@@ -91,10 +91,10 @@ def function_r_hat(network: FlatNetwork, samples, x) -> np.ndarray:
     The potential scale reduction (Gelman-Rubin) of the sampled functions: ``~1`` when the chains
     agree on what the network computes, whatever permutation of its units each chain sits in.
     """
-    samples = as_float_array("samples", samples, min_ndim=3)
+    samples = as_array("samples", samples, min_ndim=3)
     if samples.ndim != 3 or samples.shape[1] < 2 or samples.shape[0] < 2:
         raise ValueError(f"samples must have shape (draws, chains, D) with at least 2 draws and 2 chains, "
                          f"got shape {samples.shape}")
-    x = as_float_array("x", x, min_ndim=2)
+    x = as_array("x", x, min_ndim=2)
     by_chain = np.stack([network(samples[:, chain], x).numpy() for chain in range(samples.shape[1])], axis=1)
     return tfp.mcmc.potential_scale_reduction(by_chain, independent_chain_ndims=1).numpy()

@@ -8,8 +8,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from bdl_tf._validation import as_array, as_float_array
-
 
 def grid_posterior(grid, log_joint) -> tuple[np.ndarray, float]:
     """Posterior density on a grid and the log evidence, by the trapezoid rule.
@@ -26,9 +24,9 @@ def grid_posterior(grid, log_joint) -> tuple[np.ndarray, float]:
         ``(density, log_evidence)``: the posterior density at each grid point, which integrates to
         one over the grid, and ``log p(x)``.
     """
-    theta = as_float_array("grid", grid)
-    values = as_array("log_joint", log_joint, finite=False, allow_bool=False)  # -inf allowed: zero density
-    if theta.ndim != 1 or theta.size < 2:
+    theta = np.asarray(grid, dtype=np.float64)
+    values = np.asarray(log_joint, dtype=np.float64)
+    if theta.ndim != 1 or theta.size < 2 or not np.all(np.isfinite(theta)):
         raise ValueError(f"grid must be a 1-D array of at least 2 finite values, got shape {theta.shape}")
     if np.any(np.diff(theta) <= 0):
         raise ValueError("grid must be strictly increasing")

@@ -123,7 +123,9 @@ class EncoderDecoder(keras.Model):
         for d in dims:
             if not isinstance(d, (int, np.integer)) or not 0 <= d < self.latent_dim:
                 raise ValueError(f"dims must be integers in [0, {self.latent_dim}), got {d!r}")
-        values = as_array("values", values, np.float32, min_ndim=0, allow_bool=False).ravel()
+        values = np.asarray(values, dtype=np.float32).ravel()
+        if values.size == 0 or not np.all(np.isfinite(values)):
+            raise ValueError("values must be a non-empty array of finite numbers")
         z0 = self.embed(as_inputs("x", x, self.input_example_shape)[:1], labels)[0]
         codes = np.repeat(z0[None, None], len(dims), axis=0).repeat(len(values), axis=1)
         for i, d in enumerate(dims):

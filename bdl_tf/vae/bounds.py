@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from bdl_tf._random import seed_stream
-from bdl_tf._validation import as_array, check_positive_int
+from bdl_tf._validation import check_positive_int
 from bdl_tf.progress import progress_iter
 from bdl_tf.vae.vae import VAE
 
@@ -36,11 +36,10 @@ def _batches(x, labels, batch_size):
 def _check_data(model, x, labels, batch_size):
     if not isinstance(model, VAE):
         raise TypeError(f"model must be a bdl_tf.vae.VAE or CVAE, got {type(model).__name__}")
-    x = as_array("x", x, np.float32, min_ndim=0, non_empty=False)
+    x = np.asarray(x, dtype=np.float32)
     if x.ndim < 2 or len(x) == 0:
         raise ValueError(f"x must be a non-empty batch of inputs (first axis = examples), got shape {x.shape}")
     if labels is not None:
-        as_array("labels", labels, min_ndim=1, non_empty=False)  # numbers, finite (classes are checked by the model)
         labels = np.asarray(labels)
         if len(labels) != len(x):
             raise ValueError(f"labels must have one entry per row of x ({len(x)}), got {len(labels)}")

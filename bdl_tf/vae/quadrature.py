@@ -20,7 +20,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from scipy.special import logsumexp
 
-from bdl_tf._validation import as_array, check_positive, check_positive_int
+from bdl_tf._validation import check_positive, check_positive_int
 from bdl_tf.vae.vae import VAE
 
 tfd = tfp.distributions
@@ -94,7 +94,7 @@ def posterior_grid(model, x, limit=5.0, points=101):
     points = check_positive_int("points", points)
     if points < 2:
         raise ValueError(f"points must be at least 2, got {points}")
-    x = as_array("x", x, np.float32, min_ndim=0, non_empty=False)
+    x = np.asarray(x, dtype=np.float32)
     if x.ndim < 2 or len(x) == 0 or x.shape[1:] != model.output_example_shape:
         raise ValueError(f"x must have shape (n, {', '.join(map(str, model.output_example_shape))}), got {x.shape}")
 

@@ -16,7 +16,7 @@ import tf_keras as keras
 from scipy.special import ndtri
 
 from bdl_tf._random import stateless_seed
-from bdl_tf._validation import as_array, check_positive_int, check_real, check_tensor_condition
+from bdl_tf._validation import check_positive_int, check_real, check_tensor_condition
 from bdl_tf.vae.base import EncoderDecoder, as_inputs
 from bdl_tf.vae.divergence import kl_divergence
 
@@ -197,7 +197,7 @@ class VAE(EncoderDecoder):
             isinstance(d, (int, np.integer)) and 0 <= d < self.latent_dim for d in dims
         ):
             raise ValueError(f"dims must be two different integers in [0, {self.latent_dim}), got {dims!r}")
-        low, high = as_array("quantiles", quantiles, min_ndim=1, shape=(2,), allow_bool=False)
+        low, high = quantiles
         if not 0.0 < low < high < 1.0:
             raise ValueError(f"quantiles must satisfy 0 < low < high < 1, got {quantiles!r}")
         coords = ndtri(np.linspace(low, high, grid_size)).astype(np.float32)
